@@ -1,0 +1,66 @@
+// Command-line flags shared by `skiff up` and `skiff server` (DESIGN.md §1 is the contract).
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+export const SERVER_FLAGS = {
+  'data-dir': { type: 'string' },
+  port: { type: 'string' },
+  'bind-address': { type: 'string' },
+  datastore: { type: 'string' },
+  'cluster-cidr': { type: 'string' },
+  'service-cidr': { type: 'string' },
+  'service-node-port-range': { type: 'string' },
+  'lb-pool': { type: 'string' },
+  'sim-nodes': { type: 'string' },
+  'no-local-node': { type: 'boolean' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface ServerFlags {
+  dataDir: string;
+  port: number;
+  bindAddress: string;
+  datastore?: string;
+  serviceCidr: string;
+  clusterCidr: string;
+  nodePortRange: [number, number];
+  simNodes: number;
+  localNode: boolean;
+  logLevel?: string;
+  help: boolean;
+}
+
+export class UsageError extends Error {}
+
+function int(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+export function parseServerFlags(argv: string[]): ServerFlags {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: SERVER_FLAGS, allowPositionals: false, strict: true }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const range = values['service-node-port-range'] ?? '30000-32767';
+  const m = /^(\d+)-(\d+)$/.exec(range);
+  if (!m) throw new UsageError(`--service-node-port-range must look like 30000-32767, got ${JSON.stringify(range)}`);
+  return {
+    dataDir: values['data-dir'] ?? join(homedir(), '.skiff'),
+    port: int('port', values.port, 6443),
+    bindAddress: values['bind-address'] ?? '0.0.0.0',
+    ...(values.datastore ? { datastore: values.datastore } : {}),
+    serviceCidr: values['service-cidr'] ?? '10.43.0.0/16',
+    clusterCidr: values['cluster-cidr'] ?? '10.42.0.0/16',
+    nodePortRange: [Number(m[1]), Number(m[2])],
+    simNodes: int('sim-nodes', values['sim-nodes'], 0),
+    localNode: !values['no-local-node'],
+    ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),
+    help: values.help ?? false,
+  };
+}
