@@ -262,6 +262,16 @@ describe('cluster and coordination kinds', () => {
       ['spec.maxReplicas: Invalid value: 1: must be greater than or equal to `minReplicas`'],
     ],
     ['a node taint needs an effect, reported under metadata as upstream does', () => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { taints: [{ key: 'dedicated', value: 'gpu' }] } }), ['metadata.taints[0].effect: Required value']],
+    [
+      'an endpoint address may not be a loopback address',
+      () => ({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'web', namespace: 'default' }, subsets: [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ port: 80 }] }] }),
+      ['subsets[0].addresses[0].ip: Invalid value: "127.0.0.1": may not be in the loopback range (127.0.0.0/8, ::1/128)'],
+    ],
+    [
+      'an endpoint address must be an IP address',
+      () => ({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'web', namespace: 'default' }, subsets: [{ addresses: [{ ip: 'web-1' }] }] }),
+      ['subsets[0].addresses[0].ip: Invalid value: "web-1": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)', 'subsets[0].addresses[0].ip: Invalid value: "web-1": must be a valid IP address'],
+    ],
     ['an event may have any name', () => ({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'web.17a2b3c4d5e6f7a8', namespace: 'default' }, involvedObject: { kind: 'Pod', name: 'web', namespace: 'default' } }), []],
   ]);
 });

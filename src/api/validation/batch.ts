@@ -229,8 +229,8 @@ function validateJobUpdate(o: KubeObject, old: KubeObject, errs: FieldError[]): 
 export const jobValidator: KindValidator = {
   name: nameIsDNSSubdomain,
   spec: validateJobSpec,
+  createBeforeSpec: validateGeneratedSelector,
   createOnly(o, errs) {
-    validateGeneratedSelector(o, errs);
     const spec = (o.spec ?? {}) as Obj;
     if (spec.completionMode === 'Indexed' && typeof spec.completions === 'number' && spec.completions > 0) {
       const host = `${o.metadata?.name ?? ''}-${spec.completions - 1}`;

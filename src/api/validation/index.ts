@@ -35,6 +35,7 @@ export function validateObject(rt: ResourceType, obj: KubeObject, old?: KubeObje
   const errs: FieldError[] = [];
   if (!old) {
     errs.push(...validateObjectMeta(obj, rt.namespaced, v?.name ?? (() => [])));
+    v?.createBeforeSpec?.(obj, errs);
     v?.spec(obj, errs);
     v?.createOnly?.(obj, errs);
     return errs;

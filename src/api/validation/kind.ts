@@ -12,6 +12,8 @@ export interface KindValidator {
   name: NameValidator;
   /** Everything but metadata, on create and on update (validated against the new object). */
   spec(o: KubeObject, errs: FieldError[]): void;
+  /** Checks upstream makes only on create, before spec validation. */
+  createBeforeSpec?(o: KubeObject, errs: FieldError[]): void;
   /** Checks upstream makes only on create (after spec). */
   createOnly?(o: KubeObject, errs: FieldError[]): void;
   /** Immutability and transition rules (after spec), given the stored object. */

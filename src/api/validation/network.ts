@@ -8,7 +8,7 @@ import type { KindValidator } from './kind.js';
 import { validateLabelName, validateLabels } from './meta.js';
 import { nonSpecialIPErrors } from './service.js';
 import { child, index, int, jsonEqual, obj, objList, str, strList, strMap, type Obj } from './shape.js';
-import { isDNS1123Label, isDNS1123Subdomain, isIPv4, isIPv6, isQualifiedName, isValidLabelValue, isValidPortNum, nameIsDNSSubdomain } from './strings.js';
+import { INVALID_IP, isDNS1123Label, isDNS1123Subdomain, isIP, isIPv4, isIPv6, isQualifiedName, isValidLabelValue, isValidPortNum, nameIsDNSSubdomain } from './strings.js';
 
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
@@ -93,9 +93,10 @@ function validateEndpoints(o: KubeObject, errs: FieldError[]): void {
       for (const [a, j] of list) {
         const ap = index(child(p, name), j);
         const ip = typeof a.ip === 'string' ? a.ip : '';
-        errs.push(...nonSpecialIPErrors(ip, child(ap, 'ip')));
+        if (!isIP(ip)) errs.push(field.invalid(child(ap, 'ip'), ip, INVALID_IP));
         if (typeof a.hostname === 'string' && a.hostname) isDNS1123Label(a.hostname).forEach((m) => errs.push(field.invalid(child(ap, 'hostname'), a.hostname, m)));
         if (typeof a.nodeName === 'string') nameIsDNSSubdomain(a.nodeName, false).forEach((m) => errs.push(field.invalid(child(ap, 'nodeName'), a.nodeName, m)));
+        errs.push(...nonSpecialIPErrors(ip, child(ap, 'ip')));
       }
     }
     const ports = objList(ss.ports, child(p, 'ports'), errs);

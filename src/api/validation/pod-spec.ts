@@ -3,7 +3,7 @@ import { field, type FieldError } from '../errors.js';
 import { validateContainerCommon, validateLifecycle, validateProbe, validateSeccompProfile } from './container.js';
 import { validateAnnotations, validateLabelName, validateLabels, validateLabelSelector } from './meta.js';
 import { bool, child, index, int, list, obj, objList, str, strList, strMap, type Obj } from './shape.js';
-import { inclusiveRangeError, isDNS1123Label, isDNS1123Subdomain, isIP, isQualifiedName, isValidLabelValue, nameIsDNSSubdomain } from './strings.js';
+import { INVALID_IP, inclusiveRangeError, isDNS1123Label, isDNS1123Subdomain, isIP, isQualifiedName, isValidLabelValue, nameIsDNSSubdomain } from './strings.js';
 import { validateVolumes } from './volumes.js';
 
 export interface PodSpecOptions {
@@ -161,7 +161,7 @@ function validateDNSConfig(v: unknown, dnsPolicy: string, path: string, errs: Fi
   const ns = strList(cfg.nameservers, child(path, 'nameservers'), errs);
   if (ns.length > 3) errs.push(field.invalid(child(path, 'nameservers'), ns, 'must not have more than 3 nameservers'));
   ns.forEach((ip, i) => {
-    if (!isIP(ip)) errs.push(field.invalid(index(child(path, 'nameservers'), i), ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
+    if (!isIP(ip)) errs.push(field.invalid(index(child(path, 'nameservers'), i), ip, INVALID_IP));
   });
   const searches = strList(cfg.searches, child(path, 'searches'), errs);
   if (searches.length > 32) errs.push(field.invalid(child(path, 'searches'), searches, 'must not have more than 32 search paths'));
@@ -269,7 +269,7 @@ export function validatePodSpec(spec: Obj, path: string, opts: PodSpecOptions, e
   for (const [ha, i] of objList(spec.hostAliases, child(path, 'hostAliases'), errs)) {
     const p = index(child(path, 'hostAliases'), i);
     const ip = typeof ha.ip === 'string' ? ha.ip : '';
-    if (!isIP(ip)) errs.push(field.invalid(child(p, 'ip'), ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
+    if (!isIP(ip)) errs.push(field.invalid(child(p, 'ip'), ip, INVALID_IP));
     strList(ha.hostnames, child(p, 'hostnames'), errs).forEach((h, j) => isDNS1123Subdomain(h).forEach((m) => errs.push(field.invalid(index(child(p, 'hostnames'), j), h, m))));
   }
   const pcn = str(spec.priorityClassName, child(path, 'priorityClassName'), errs) ?? '';

@@ -7,7 +7,7 @@ import { goIntOrString, goStringSlice } from './go-repr.js';
 import type { KindValidator } from './kind.js';
 import { validateLabels } from './meta.js';
 import { child, index, int, intOrString, invalidRepr, jsonEqual, obj, objList, str, strList, strMap, type Obj } from './shape.js';
-import { isDNS1123Label, isDNS1123Subdomain, isIP, isIPv4, isIPv6, isQualifiedName, isValidPortName, isValidPortNum, nameIsDNS1035Label } from './strings.js';
+import { INVALID_IP, isDNS1123Label, isDNS1123Subdomain, isIP, isIPv4, isIPv6, isQualifiedName, isValidPortName, isValidPortNum, nameIsDNS1035Label } from './strings.js';
 
 const TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
 const S = 'spec';
@@ -86,7 +86,7 @@ function validateClusterIPs(spec: Obj, errs: FieldError[]): void {
       if (ips.length > 1) (invalid = true), errs.push(invalidRepr(ipsPath, goStringSlice(ips), "'None' must be the first and only value"));
       return;
     }
-    if (!isIP(ip)) (invalid = true), errs.push(field.invalid(index(ipsPath, i), ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
+    if (!isIP(ip)) (invalid = true), errs.push(field.invalid(index(ipsPath, i), ip, INVALID_IP));
   });
   if (ips.length > 2) errs.push(invalidRepr(ipsPath, goStringSlice(ips), 'may only hold up to 2 values'));
   if (invalid) return;
@@ -130,7 +130,10 @@ function validateServiceSpec(o: KubeObject, errs: FieldError[]): void {
     errs.push(field.forbidden(cfgPath, 'must not be set when session affinity is None'));
   }
   if (type !== 'ExternalName') validateClusterIPs(spec, errs);
-  strList(spec.externalIPs, child(S, 'externalIPs'), errs).forEach((ip, i) => errs.push(...nonSpecialIPErrors(ip, index(child(S, 'externalIPs'), i))));
+  strList(spec.externalIPs, child(S, 'externalIPs'), errs).forEach((ip, i) => {
+    const p = index(child(S, 'externalIPs'), i);
+    errs.push(...(isIP(ip) ? nonSpecialIPErrors(ip, p) : [field.invalid(p, ip, INVALID_IP)]));
+  });
   if (!type) errs.push(field.required(child(S, 'type')));
   else if (!TYPES.includes(type)) errs.push(field.notSupported(child(S, 'type'), type, TYPES));
   if (type === 'ClusterIP') {

@@ -127,6 +127,9 @@ export function isDNS1035Label(value: string): string[] {
   return errs;
 }
 
+/** validation.IsValidIP's message. */
+export const INVALID_IP = 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)';
+
 export function isValidPortNum(port: number): string[] {
   return port >= 1 && port <= 65535 ? [] : [inclusiveRangeError(1, 65535)];
 }
@@ -180,14 +183,14 @@ export function isHTTPHeaderName(value: string): string[] {
   return /^[-A-Za-z0-9]+$/.test(value) ? [] : [regexError("a valid HTTP header must consist of alphanumeric characters or '-'", '[-A-Za-z0-9]+', 'X-Header-Name')];
 }
 
-/** IPv4 dotted quad (no leading zeros) or IPv6, as netutils.ParseIPSloppy-free strict parsing accepts. */
+/** An IPv4 dotted quad (leading zeros tolerated, as netutils.ParseIPSloppy does) or an IPv6 address. */
 export function isIP(value: string): boolean {
   return isIPv4(value) || isIPv6(value);
 }
 
 export function isIPv4(value: string): boolean {
   const parts = value.split('.');
-  return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
 }
 
 export function isIPv6(value: string): boolean {
