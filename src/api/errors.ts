@@ -46,14 +46,15 @@ export const errors = {
   staleConflict(resource: string, group: string, name: string): StatusError {
     return errors.conflict(resource, group, name, 'the object has been modified; please apply your changes to the latest version and try again');
   },
-  /** 422 with one cause per field error; `kind` is the Kind ("Pod"), as Kubernetes reports it. */
+  /** 422 with one cause per field error; `kind` is the Kind ("Pod"); the message names the
+   *  group-qualified kind (`Deployment.apps "web" is invalid: …`), as Kubernetes words it. */
   invalid(kind: string, group: string, name: string, fieldErrors: FieldError[]): StatusError {
     const parts = fieldErrors.map(formatFieldError);
     const list = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`;
     const causes: StatusCause[] = fieldErrors.map((e) => ({ reason: e.type, message: formatFieldErrorBody(e), field: e.field }));
     const details: Status['details'] = { name, kind, causes };
     if (group) details.group = group;
-    return make(422, 'Invalid', `${kind} "${name}" is invalid: ${list}`, details);
+    return make(422, 'Invalid', `${group ? `${kind}.${group}` : kind} "${name}" is invalid: ${list}`, details);
   },
   badRequest(message: string, causes?: StatusCause[]): StatusError {
     return make(400, 'BadRequest', message, causes ? { causes } : undefined);

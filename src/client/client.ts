@@ -55,8 +55,8 @@ export interface Client {
   get<T extends KubeObject = KubeObject>(rt: ResourceType, name: string, opts?: { namespace?: string; subresource?: string }): Promise<T>;
   list<T extends KubeObject = KubeObject>(rt: ResourceType, opts?: ListOptions): Promise<KubeList<T>>;
   /** The namespace comes from opts, else from obj.metadata.namespace. */
-  create<T extends KubeObject = KubeObject>(rt: ResourceType, obj: T, opts?: WriteOptions): Promise<T>;
-  update<T extends KubeObject = KubeObject>(rt: ResourceType, obj: T, opts?: WriteOptions): Promise<T>;
+  create<T extends KubeObject = KubeObject>(rt: ResourceType, obj: KubeObject, opts?: WriteOptions): Promise<T>;
+  update<T extends KubeObject = KubeObject>(rt: ResourceType, obj: KubeObject, opts?: WriteOptions): Promise<T>;
   patch<T extends KubeObject = KubeObject>(rt: ResourceType, name: string, type: PatchType, patch: unknown, opts?: PatchOptions): Promise<T>;
   /** Resolves with the object (when deletion is graceful or finalizers hold it) or a Success Status. */
   delete(rt: ResourceType, name: string, opts?: DeleteOptions): Promise<KubeObject | Status>;

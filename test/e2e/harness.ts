@@ -97,8 +97,8 @@ export async function startSkiff(extra: string[] = []): Promise<Skiff> {
       return spawn(KUBECTL, args, { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
     },
     async kill(signal = 'SIGTERM') {
-      const done = exited(proc);
       proc.removeAllListeners('exit');
+      const done = exited(proc);
       proc.kill(signal);
       return done;
     },
@@ -107,8 +107,8 @@ export async function startSkiff(extra: string[] = []): Promise<Skiff> {
     },
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) {
-        const done = exited(proc);
         proc.removeAllListeners('exit');
+        const done = exited(proc);
         proc.kill('SIGTERM');
         const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
         await done;

@@ -45,8 +45,8 @@ describe('watch, restart and authentication', () => {
     let out = '';
     w.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      await waitFor(() => out, /kube-root-ca\.crt|NAME\s+DATA\s+AGE|No resources/, 15_000).catch(() => undefined);
-      assert.equal((await s.kubectl(['create', 'configmap', 'watched', '--from-literal=a=1'])).code, 0);
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal((await s.kubectl(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: watched\ndata:\n  a: "1"\n' })).code, 0);
       await waitFor(() => out, /watched\s+1\s+\d+s/, 15_000);
       assert.equal((await s.kubectl(['patch', 'configmap', 'watched', '--type=merge', '-p', '{"data":{"b":"2"}}'])).code, 0);
       await waitFor(() => out, /watched\s+2\s+\d+s/, 15_000);
@@ -75,7 +75,8 @@ describe('watch, restart and authentication', () => {
   });
 
   test('objects keep their uid and resourceVersion across a restart, even after kill -9', async () => {
-    assert.equal((await s.kubectl(['create', 'deployment', 'keep', '--image=nginx:1.25', '--replicas=2'])).code, 0);
+    const keep = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: keep\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: keep}\n  template:\n    metadata:\n      labels: {app: keep}\n    spec:\n      containers:\n      - {name: c, image: nginx:1.25}\n';
+    assert.equal((await s.kubectl(['apply', '-f', '-'], { input: keep })).code, 0);
     const before = (await s.kubectl(['get', 'deploy', 'keep', '-o', 'jsonpath={.metadata.uid} {.metadata.resourceVersion}'])).stdout;
     assert.match(before, /^[0-9a-f-]{36} \d+$/);
 
@@ -84,7 +85,7 @@ describe('watch, restart and authentication', () => {
     const afterRestart = (await s.kubectl(['get', 'deploy', 'keep', '-o', 'jsonpath={.metadata.uid} {.metadata.resourceVersion}'])).stdout;
     assert.equal(afterRestart, before);
 
-    assert.equal((await s.kubectl(['create', 'configmap', 'acked', '--from-literal=x=y'])).code, 0);
+    assert.equal((await s.kubectl(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: acked\ndata:\n  x: "y"\n' })).code, 0);
     await s.kill('SIGKILL');
     await s.restart();
     const r = await s.kubectl(['get', 'configmap', 'acked', '-o', 'jsonpath={.data.x}']);

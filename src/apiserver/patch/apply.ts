@@ -118,7 +118,7 @@ function applyOnce(s: ApplyStep): { merged: KubeObject; sets: ManagedSets } | { 
     // Prune: what the applier set last time, no longer applies, and nobody (itself included) owns now.
     let owned = s.applier.set;
     for (const e of sets.values()) owned = union(owned, e.set);
-    merged = removePaths(merged, difference(withoutResetFields(s.lastSet, s.subresource), owned), s.meta) as KubeObject;
+    merged = removePaths(merged, keepingAncestorsOf(difference(withoutResetFields(s.lastSet, s.subresource), owned), owned), s.meta) as KubeObject;
   }
   if (typeof merged.metadata !== 'object' || merged.metadata === null) merged.metadata = {};
 
@@ -218,4 +218,19 @@ function checkManager(manager: string): void {
 
 function status(code: number, reason: string, message: string, details?: NonNullable<ConstructorParameters<typeof StatusError>[0]['details']>): StatusError {
   return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code, ...(details ? { details } : {}) });
+}
+
+/**
+ * `toRemove` without the paths that lead to something still owned: a list or struct the applier
+ * owned as a whole last time (FieldsV1's `.`, as kubectl's client-side-apply migration writes it)
+ * stays while anyone still owns items inside it — upstream's prune adds such items back.
+ */
+function keepingAncestorsOf(toRemove: FieldSet, owned: FieldSet): FieldSet {
+  const out: FieldSet = { members: new Set(), children: new Map() };
+  for (const pe of toRemove.members) if (!owned.children.has(pe)) out.members.add(pe);
+  for (const [pe, sub] of toRemove.children) {
+    const kept = owned.children.has(pe) ? keepingAncestorsOf(sub, owned.children.get(pe)!) : sub;
+    if (kept.members.size || kept.children.size) out.children.set(pe, kept);
+  }
+  return out;
 }
