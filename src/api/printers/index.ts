@@ -144,5 +144,5 @@ export function buildTable(rt: ResourceType, objects: readonly KubeObject[], opt
 export function parseIncludeObject(raw: string | null | undefined): IncludeObject {
   if (raw === null || raw === undefined || raw === '') return 'Metadata';
   if (raw === 'None' || raw === 'Metadata' || raw === 'Object') return raw;
-  throw errors.invalid('TableOptions.meta.k8s.io', 'meta.k8s.io', '', [field.invalid('includeObject', raw, "must be 'Metadata', 'Object', 'None', or empty")]);
+  throw errors.invalid('TableOptions', 'meta.k8s.io', '', [field.invalid('includeObject', raw, "must be 'Metadata', 'Object', 'None', or empty")]);
 }
