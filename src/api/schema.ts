@@ -165,6 +165,8 @@ export interface DecodeProblems {
 
 interface Walk {
   problems: DecodeProblems;
+  /** Drop unknown fields from the object as they are found (what decoding into Go types does). */
+  prune?: boolean;
 }
 
 // Upstream's Quantity parse error; it carries no field path.
@@ -260,18 +262,26 @@ function walk(value: unknown, at: JsonSchema, strictPath: string, goPath: string
   const structName = name ? name.split('.').pop() : struct;
   for (const [k, v] of Object.entries(value)) {
     const p = t.properties![k];
-    if (!p) w.problems.unknownFields.push(`unknown field "${join(strictPath, k)}"`);
-    else walk(v, p, join(strictPath, k), join(goPath, k), structName, w);
+    if (!p) {
+      w.problems.unknownFields.push(`unknown field "${join(strictPath, k)}"`);
+      if (w.prune) delete value[k];
+    } else walk(v, p, join(strictPath, k), join(goPath, k), structName, w);
   }
 }
 
 /** Decoding problems of `obj` as a `kind` of `apiVersion` would hit in kube-apiserver's
  *  strict JSON decoder (case-sensitive field names). Unknown kinds yield no problems. */
-export function decodeProblems(obj: unknown, apiVersion: string, kind: string): DecodeProblems {
-  const w: Walk = { problems: { unknownFields: [] } };
+export function decodeProblems(obj: unknown, apiVersion: string, kind: string, opts: { prune?: boolean } = {}): DecodeProblems {
+  const w: Walk = { problems: { unknownFields: [] }, prune: opts.prune === true };
   const name = schemaNameFor(apiVersion, kind);
   if (name) walk(obj, { $ref: REF_PREFIX + name }, '', '', undefined, w);
   return w.problems;
+}
+
+/** Removes the fields `obj` has that the kind's schema does not declare, in place, as decoding
+ *  into Kubernetes' Go types drops them (fieldValidation Warn and Ignore). Returns their messages. */
+export function pruneUnknownFields(obj: unknown, apiVersion: string, kind: string): string[] {
+  return decodeProblems(obj, apiVersion, kind, { prune: true }).unknownFields;
 }
 
 /** Kubernetes' strict-decoding messages for `obj`: the first type error alone when there is

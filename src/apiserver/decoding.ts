@@ -1,11 +1,11 @@
 // Strict decoding (fieldValidation=Strict|Warn|Ignore), as kube-apiserver's decoder does it:
 // values of the wrong type are always refused (the object cannot be decoded at all); unknown
-// and duplicate fields are refused under Strict, reported as warnings under Warn, dropped
-// silently under Ignore.
+// and duplicate fields are refused under Strict, reported as warnings under Warn, and dropped
+// from the object under Warn and Ignore.
 import { errors } from '../api/errors.js';
 import type { ResourceType } from '../api/kinds.js';
 import { apiVersionOfResource } from '../api/kinds.js';
-import { checkFields } from '../api/schema.js';
+import { checkFields, pruneUnknownFields } from '../api/schema.js';
 import type { KubeObject } from '../api/types.js';
 
 export interface DecodingContext {
@@ -27,4 +27,6 @@ export function checkDecoding(rt: ResourceType, obj: KubeObject, ctx: DecodingCo
   if (!strict.length) return;
   if (ctx.fieldValidation === 'Strict') throw errors.badRequest(`${prefix}strict decoding error: ${strict.join(', ')}`);
   if (ctx.fieldValidation === 'Warn') ctx.warnings.push(...strict);
+  // what kube-apiserver's decoder does to unknown fields it does not refuse: drops them
+  pruneUnknownFields(obj, apiVersionOfResource(rt), rt.kind);
 }
