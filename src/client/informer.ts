@@ -220,6 +220,7 @@ export function createInformer<T extends KubeObject = KubeObject>(client: Client
       } catch (e) {
         if (stopped) break;
         if (isStatusError(e) && e.code === 410) {
+          log.debug('watch refused as expired, relisting', { resource: rt.plural, resourceVersion: rv });
           needList = true; // history compacted: relist at once, as client-go does
           continue;
         }
