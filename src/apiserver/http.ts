@@ -12,6 +12,7 @@ import { logger } from '../util/log.js';
 import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
 import type { Call, Reply } from './handler.js';
 import { openApiV3Document, openApiV3Root } from './openapi.js';
+import { openApiV2Response } from './openapi-v2.js';
 import { negotiate, parseApiPath, type Representation } from './request.js';
 import type { CachedObject } from './watch-cache.js';
 
@@ -196,6 +197,12 @@ export function createHttpHandler(deps: HttpDeps) {
       const group = apiGroup(g[1]!);
       if (!group) return false;
       send(res, 200, JSON.stringify(group));
+      return true;
+    }
+    if (path === '/openapi/v2') {
+      const r = openApiV2Response(accept, req.headers['if-none-match']);
+      res.writeHead(r.status, r.headers);
+      res.end(r.body);
       return true;
     }
     if (path === '/openapi/v3' || path === '/openapi/v3/') {
