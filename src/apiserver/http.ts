@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseAllDocuments } from 'yaml';
 import { errors, StatusError } from '../api/errors.js';
 import { findDuplicateFields } from '../api/json-duplicates.js';
+import { decodeKubernetesProtobuf } from '../api/protobuf.js';
 import { apiVersionOfResource, type ResourceType } from '../api/kinds.js';
 import { buildTable, parseIncludeObject } from '../api/printers/index.js';
 import type { KubeObject, Status, WatchEventType } from '../api/types.js';
@@ -69,6 +70,8 @@ const YAML_TYPES = new Set(['application/yaml', 'application/apply-patch+yaml'])
 export function decodeBody(raw: Buffer, contentType: string | undefined, method: string): { body: unknown; duplicates: string[] } {
   if (raw.length === 0) return { body: undefined, duplicates: [] };
   const media = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  // client-go's typed clients (kubectl create/expose/run…) send protobuf and never retry as JSON.
+  if (media === 'application/vnd.kubernetes.protobuf') return { body: decodeKubernetesProtobuf(raw).object, duplicates: [] };
   const text = raw.toString('utf8');
   if (JSON_TYPES.has(media) || (media === 'application/apply-patch+yaml' && /^\s*[[{]/.test(text))) {
     try {
