@@ -147,7 +147,7 @@ const EXT: Record<string, Record<string, Record<string, string>>> = {
 const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 // Upstream's doc comment of intstr.IntOrString (the .d.ts inlines the type as `number | string`).
 const INT_OR_STRING_DOC = 'IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number.';
-const PACKAGES: Record<string, string> = { 'meta/v1': 'io.k8s.apimachinery.pkg.apis.meta.v1', 'api/resource': 'io.k8s.apimachinery.pkg.api.resource', runtime: 'io.k8s.apimachinery.pkg.runtime' };
+const PACKAGES: Record<string, string> = { 'meta/v1': 'io.k8s.apimachinery.pkg.apis.meta.v1', 'api/resource': 'io.k8s.apimachinery.pkg.api.resource', runtime: 'io.k8s.apimachinery.pkg.runtime', 'apiextensions/v1': 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1' };
 
 const typesDir = dirname(require.resolve('kubernetes-types/package.json'));
 
@@ -209,9 +209,17 @@ function emit(modName: string, type: string): string {
   schemas.set(name, s); // before recursing: types may be recursive
   const description = docOf(mod, decl);
   if (description) s.description = description;
+  if (type === 'JSONSchemaProps') {
+    // A JSON Schema itself: its own fields ("$ref", "$schema", …) confuse every $ref walker;
+    // Skiff does not serve custom resources yet, so it stays opaque, as upstream's JSON type is.
+    s.type = 'object';
+    s['x-kubernetes-preserve-unknown-fields'] = true;
+    return name;
+  }
   if (ts.isTypeAliasDeclaration(decl)) {
     if (type === 'Quantity') s.oneOf = [{ type: 'string' }, { type: 'number' }];
     else if (type === 'Time' || type === 'MicroTime') Object.assign(s, { type: 'string', format: 'date-time' });
+    else if (modName === 'apiextensions/v1') s['x-kubernetes-preserve-unknown-fields'] = true; // JSON, JSONSchemaPropsOr…: any JSON
     else throw new Error(`${modName}: unsupported alias ${type}`);
     return name;
   }
@@ -219,7 +227,7 @@ function emit(modName: string, type: string): string {
   const required: string[] = [];
   for (const m of decl.members) {
     if (!ts.isPropertySignature(m) || !m.type) throw new Error(`${name}: unsupported member`);
-    const field = m.name.getText(mod.sf);
+    const field = ts.isStringLiteral(m.name) || ts.isIdentifier(m.name) ? m.name.text : m.name.getText(mod.sf);
     if (!m.questionToken) required.push(field);
     const ext = tokens(modName, type, field);
     const p = withDescription(typeSchema(mod, m.type, ext), docOf(mod, m));
@@ -319,7 +327,33 @@ function generate(): Record<string, Schema> {
   for (const kind of ['DeleteOptions', 'WatchEvent']) {
     schemas.get(emit('meta/v1', kind))!['x-kubernetes-group-version-kind'] = gvs.map((gv) => gvk(gv.group, gv.version, kind));
   }
+  addNewerFields();
   return Object.fromEntries([...schemas.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/**
+ * Fields Kubernetes 1.31 and 1.32 added that kubernetes-types 1.30 (the newest on npm) lacks.
+ * Without them a 1.32 manifest using them would be refused as having unknown fields.
+ * Descriptions are Kubernetes' own, shortened to their first sentence.
+ */
+function addNewerFields(): void {
+  const add = (type: string, field: string, schema: Schema) => {
+    const s = schemas.get(type);
+    if (!s?.properties) throw new Error(`addNewerFields: no schema ${type}`);
+    (s.properties as Record<string, Schema>)[field] = schema;
+  };
+  add('io.k8s.api.core.v1.PodSecurityContext', 'supplementalGroupsPolicy', {
+    type: 'string',
+    description: 'Defines how supplemental groups of the first container processes are calculated. Valid values are "Merge" and "Strict". If not specified, "Merge" is used.',
+  });
+  add('io.k8s.api.core.v1.PodSecurityContext', 'seLinuxChangePolicy', {
+    type: 'string',
+    description: 'seLinuxChangePolicy defines how the container\'s SELinux label is applied to all volumes used by the Pod. Valid values are "MountOption" and "Recursive".',
+  });
+  add('io.k8s.api.core.v1.PodSpec', 'resources', {
+    allOf: [{ $ref: ref('io.k8s.api.core.v1.ResourceRequirements') }],
+    description: 'Resources is the total amount of CPU and Memory resources required by all containers in the pod. It supports specifying Requests and Limits for "cpu" and "memory" resource names only.',
+  });
 }
 
 /** Sorted keys at every level, as upstream serializes (Go maps), so the output is stable. */

@@ -109,6 +109,9 @@ export const RESOURCES: readonly ResourceType[] = [
   def({ group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', namespaced: true, fieldLabels: ['addressType'] }),
   // storage.k8s.io/v1
   def({ group: 'storage.k8s.io', version: 'v1', kind: 'StorageClass', plural: 'storageclasses', namespaced: false, shortNames: ['sc'] }),
+  // apiextensions.k8s.io/v1: read-only until Skiff serves custom resources. Listing them tells
+  // clients (kubectl's validation looks) truthfully that none exist; creating one is refused.
+  def({ group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'], verbs: ['get', 'list', 'watch'], subresources: { status: ['get'] } }),
 ];
 
 const byPath = new Map<string, ResourceType>();
