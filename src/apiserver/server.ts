@@ -35,7 +35,7 @@ export interface ApiServerOptions {
   port?: number;
   /** Address to listen on. Default 0.0.0.0 (kube-apiserver's default). */
   bindAddress?: string;
-  /** `sqlite:///path/state.db` (default `DATA_DIR/state.db`) or `memory://`. */
+  /** `sqlite:///path/state.db[?synchronous=NORMAL|FULL]` (default `DATA_DIR/state.db`, FULL) or `memory://`. */
   datastore?: string;
   serviceCidr?: string;
   nodePortRange?: [number, number];
@@ -64,7 +64,13 @@ export interface ApiServer {
 export function openStore(url: string | undefined, dataDir: string): Store {
   if (!url) return SqliteStore.open(join(dataDir, 'state.db'));
   if (url === 'memory://') return new MemoryStore();
-  if (url.startsWith('sqlite://')) return SqliteStore.open(url.slice('sqlite://'.length));
+  if (url.startsWith('sqlite://')) {
+    // sqlite:///path/state.db[?synchronous=NORMAL|FULL]
+    const [path, query] = url.slice('sqlite://'.length).split('?') as [string, string | undefined];
+    const sync = new URLSearchParams(query ?? '').get('synchronous')?.toUpperCase();
+    if (sync !== undefined && sync !== 'NORMAL' && sync !== 'FULL') throw new Error(`synchronous must be NORMAL or FULL, got ${sync}`);
+    return SqliteStore.open(path, sync ? { durability: sync } : {});
+  }
   throw new Error(`unsupported datastore ${JSON.stringify(url)}: use sqlite:///path/state.db (etcd:// arrives with the etcd backend)`);
 }
 
