@@ -23,6 +23,8 @@ export interface Call {
   userAgent?: string;
   /** Duplicate fields found in the raw body (strict decoding). */
   duplicateFields?: string[];
+  /** The body was decoded for this request alone (HTTP), so the registry may change it in place. */
+  bodyOwned?: boolean;
 }
 
 export type Reply =
@@ -66,6 +68,7 @@ function context(call: Call): RequestContext {
     dryRun: dry.length > 0,
     fieldValidation: fv,
     warnings: [],
+    bodyOwned: call.bodyOwned === true,
     ...(call.duplicateFields?.length ? { duplicateFields: call.duplicateFields } : {}),
   };
 }

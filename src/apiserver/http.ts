@@ -246,6 +246,7 @@ export function createHttpHandler(deps: HttpDeps) {
         path,
         query,
         body,
+        bodyOwned: true,
         ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
         ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
         ...(duplicates.length ? { duplicateFields: duplicates } : {}),

@@ -15,6 +15,7 @@ import type { Clock } from '../util/clock.js';
 import { rfc3339 } from '../util/clock.js';
 import type { ServiceAllocators } from './allocators.js';
 import { checkDecoding, type DecodingContext } from './decoding.js';
+import { canonicalJson } from './field-set.js';
 import { recordUpdate } from './managed-fields.js';
 import { allowsCreateOnUpdate, allowsUnconditionalUpdate, prepareForCreate, prepareForStatusUpdate, prepareForUpdate } from './strategy.js';
 import type { CachedObject, WatchCache } from './watch-cache.js';
@@ -25,6 +26,9 @@ export interface RequestContext extends DecodingContext {
   /** The field manager to record (the `fieldManager` parameter, else from the user agent). */
   fieldManager: string;
   dryRun: boolean;
+  /** The request body is the registry's to change (decoded from the wire, or made for this
+   *  request); otherwise it belongs to an in-process caller and is copied first. */
+  bodyOwned?: boolean;
 }
 
 export interface WriteOptions {
@@ -65,7 +69,9 @@ export function generateSuffix(): string {
 /** What goes into the store: the object without its resourceVersion (that is the store's revision). */
 export function encode(obj: KubeObject): string {
   const { resourceVersion: _rv, selfLink: _sl, ...meta } = obj.metadata;
-  return JSON.stringify({ ...obj, metadata: meta });
+  const { apiVersion, kind, metadata: _m, ...rest } = obj;
+  // apiVersion, kind, metadata first: the watch cache splices the resourceVersion in after them
+  return JSON.stringify({ apiVersion, kind, metadata: meta, ...rest });
 }
 
 /** Whether writing `next` over `old` would change nothing but the resourceVersion. A change of
@@ -74,7 +80,7 @@ export function encode(obj: KubeObject): string {
 function unchanged(next: KubeObject, old: KubeObject): boolean {
   const strip = (o: KubeObject, mf: unknown) => {
     const { resourceVersion: _rv, managedFields: _mf, ...meta } = o.metadata;
-    return JSON.stringify({ ...o, metadata: { ...meta, managedFields: mf } });
+    return canonicalJson({ ...o, metadata: { ...meta, managedFields: mf } });
   };
   return strip(next, next.metadata.managedFields ?? old.metadata.managedFields) === strip(old, old.metadata.managedFields);
 }
@@ -126,7 +132,8 @@ export class Registry {
     await this.admitNamespace(rt, obj);
     const generated = !obj.metadata.name;
     for (let attempt = 0; ; attempt++) {
-      const candidate = structuredClone(obj);
+      // a generated name may have to be tried again: keep `obj` clean for the next attempt
+      const candidate = generated ? structuredClone(obj) : obj;
       if (generated) candidate.metadata.name = `${obj.metadata.generateName}${generateSuffix()}`;
       try {
         return await this.createPrepared(rt, candidate, ctx, opts);
@@ -173,7 +180,7 @@ export class Registry {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw errors.badRequest(`the object provided is unrecognized (must be of type ${rt.kind})`);
     }
-    const obj = structuredClone(body) as KubeObject;
+    const obj = (ctx.bodyOwned ? body : structuredClone(body)) as KubeObject;
     const apiVersion = apiVersionOfResource(rt);
     if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion) {
       throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersion})`);

@@ -4,16 +4,17 @@
 import type { ResourceType } from '../api/kinds.js';
 import { podQOSClass } from '../api/defaults/index.js';
 import type { KubeObject } from '../api/types.js';
+import { canonicalJson } from './field-set.js';
 
 /** Kinds whose status is written only through the /status subresource. */
 export function hasStatusSubresource(rt: ResourceType): boolean {
   return 'status' in rt.subresources;
 }
 
-/** Everything but metadata and status: what "spec changed" means for generation. */
+/** Everything but metadata and status, key order aside: what "spec changed" means for generation. */
 export function specOf(obj: KubeObject): string {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
-  return JSON.stringify(rest);
+  return canonicalJson(rest);
 }
 
 /** On create: the status a new object starts with (the client's is ignored where status is a subresource). */

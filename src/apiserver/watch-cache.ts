@@ -36,10 +36,25 @@ export interface CacheEvent {
 
 export type CacheListener = (ev: CacheEvent) => void;
 
+// What registry.encode() writes first: `{"apiVersion":"…","kind":"…","metadata":{`.
+const HEAD = /^\{(?:"apiVersion":"[^"\\]*",)?(?:"kind":"[^"\\]*",)?"metadata":\{/;
+
 export function decode(rt: ResourceType, kv: KeyValue, rev = kv.modRevision): CachedObject {
   const obj = JSON.parse(kv.value) as KubeObject;
-  obj.metadata.resourceVersion = String(rev);
-  return { key: kv.key, rt, obj, json: JSON.stringify(obj), rev };
+  const version = String(rev);
+  obj.metadata.resourceVersion = version;
+  // The stored JSON lacks only the resourceVersion (encode() strips it): splice it in rather
+  // than serialize the object again.
+  const head = HEAD.exec(kv.value);
+  let json: string;
+  if (head) {
+    const at = head[0].length;
+    const field = `"resourceVersion":${JSON.stringify(version)}`;
+    json = kv.value.slice(0, at) + field + (kv.value[at] === '}' ? '' : ',') + kv.value.slice(at);
+  } else {
+    json = JSON.stringify(obj);
+  }
+  return { key: kv.key, rt, obj, json, rev };
 }
 
 /** Maps a storage key to its resource type by the longest matching prefix. */

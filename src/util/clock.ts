@@ -48,5 +48,13 @@ export class FakeClock implements Clock {
 
 /** RFC 3339 with second precision, as Kubernetes' metav1.Time marshals. */
 export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const sec = Math.floor(ms / 1000);
+  if (sec !== lastSecond) {
+    lastSecond = sec;
+    lastText = new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
+  }
+  return lastText;
 }
+// every write stamps a time or two: format each second once
+let lastSecond = NaN;
+let lastText = '';

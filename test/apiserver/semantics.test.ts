@@ -82,6 +82,15 @@ describe('API object semantics', () => {
     await rejects(c.update(deployments, d), 'Conflict', 409);
   });
 
+  test('the same spec with its keys in another order is no change: no write, no new generation', async () => {
+    const d = await c.get(deployments, 'sem1', { namespace: 'default' });
+    const reorder = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(reorder) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reorder(x)])) : v;
+    const same = await c.update(deployments, { ...d, spec: reorder(d.spec) });
+    assert.equal(same.metadata.resourceVersion, d.metadata.resourceVersion);
+    assert.equal(same.metadata.generation, d.metadata.generation);
+  });
+
   test('status written through the main resource is ignored, spec through /status too', async () => {
     const d = await c.get(deployments, 'sem1', { namespace: 'default' });
     const viaMain = await c.update(deployments, { ...d, status: { replicas: 9 } });
