@@ -1,0 +1,257 @@
+// The scheduler's resource arithmetic: what a pod asks for (Kubernetes' resourcehelper.PodRequests,
+// with and without the scheduler's defaults for unset CPU and memory), what a node offers, and the
+// running sums the cache keeps per node. Every filter and scorer reads these numbers, so they follow
+// upstream exactly: init containers run one at a time (their max counts), sidecars
+// (`restartPolicy: Always` init containers) keep running (they add up), overhead comes on top.
+import type { Container } from 'kubernetes-types/core/v1';
+import { isQualifiedName } from '../api/label-syntax.js';
+import { milliValue, tryParseQuantity } from '../util/quantity.js';
+import { emptyResources, type NodeInfo, type NodeObject, type Pod, type PodInfo, type Resources } from './framework.js';
+
+/** Upstream's schedutil.DefaultMilliCPURequest: what a container without a CPU request counts as when scoring. */
+export const DEFAULT_MILLI_CPU_REQUEST = 100;
+/** Upstream's schedutil.DefaultMemoryRequest (200Mi). */
+export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
+/** The host IP a port without one binds (and conflicts with every IP). */
+export const BIND_ALL_HOST_IP = '0.0.0.0';
+
+// A global counter, as upstream's nextGeneration: a NodeInfo rebuilt from scratch (a node deleted and
+// added again) never reuses a generation an older snapshot copy carries.
+let lastGeneration = 0;
+const nextGeneration = (): number => ++lastGeneration;
+
+type ResourceList = Map<string, number>;
+type QuantityMap = Record<string, string | number> | undefined;
+
+/** A quantity in the scheduler's unit for `name`: millicores for cpu, the integer value (rounded
+ *  up, as Quantity.Value) for everything else. Unparsable text counts as 0 (validation refuses it
+ *  before it gets here). */
+function amount(name: string, text: string | number): number {
+  const q = tryParseQuantity(String(text));
+  if (!q) return 0;
+  const milli = milliValue(q);
+  return name === 'cpu' ? milli : Math.ceil(milli / 1000);
+}
+
+function listOf(map: QuantityMap): ResourceList {
+  const out: ResourceList = new Map();
+  if (map) for (const [k, v] of Object.entries(map)) out.set(k, amount(k, v));
+  return out;
+}
+
+function addList(into: ResourceList, from: ResourceList): void {
+  for (const [k, v] of from) into.set(k, (into.get(k) ?? 0) + v);
+}
+
+function maxList(into: ResourceList, from: ResourceList): void {
+  for (const [k, v] of from) {
+    const cur = into.get(k);
+    if (cur === undefined || v > cur) into.set(k, v);
+  }
+}
+
+/** A container's requests; with `defaults`, unset (not zero) cpu/memory take the scheduler's
+ *  defaults, as upstream's NonMissingContainerRequests option does. */
+function containerRequests(c: Container, defaults: boolean): ResourceList {
+  const list = listOf(c.resources?.requests as QuantityMap);
+  if (defaults) {
+    if (!list.has('cpu')) list.set('cpu', DEFAULT_MILLI_CPU_REQUEST);
+    if (!list.has('memory')) list.set('memory', DEFAULT_MEMORY_REQUEST);
+  }
+  return list;
+}
+
+/** resourcehelper.PodRequests: max(containers + sidecars, each init container + the sidecars
+ *  started before it) + overhead. */
+function podRequestList(pod: Pod, defaults: boolean): ResourceList {
+  const spec = pod.spec;
+  const reqs: ResourceList = new Map();
+  if (!spec) return reqs;
+  for (const c of spec.containers ?? []) addList(reqs, containerRequests(c, defaults));
+  const sidecars: ResourceList = new Map();
+  const initMax: ResourceList = new Map();
+  for (const c of spec.initContainers ?? []) {
+    const own = containerRequests(c, defaults);
+    if (c.restartPolicy === 'Always') {
+      // A sidecar keeps running beside the containers, and beside every init container after it.
+      addList(reqs, own);
+      addList(sidecars, own);
+      maxList(initMax, sidecars);
+    } else {
+      const whileRunning: ResourceList = new Map(own);
+      addList(whileRunning, sidecars);
+      maxList(initMax, whileRunning);
+    }
+  }
+  maxList(reqs, initMax);
+  addList(reqs, listOf(spec.overhead as QuantityMap));
+  return reqs;
+}
+
+/**
+ * Whether the scheduler accounts `name` as a scalar resource (schedutil.IsScalarResourceName):
+ * extended resources (`example.com/gpu`), hugepages, `kubernetes.io/`-prefixed native resources
+ * and attachable volumes. Other unknown names in a resource list are ignored, as upstream does.
+ */
+export function isScalarResourceName(name: string): boolean {
+  return isExtendedResourceName(name) || name.startsWith('hugepages-') || name.includes('kubernetes.io/') || name.startsWith('attachable-volumes-');
+}
+
+/** v1helper.IsExtendedResourceName: a domain-prefixed name outside `kubernetes.io/` that would be a
+ *  valid quota name once prefixed with `requests.`. */
+export function isExtendedResourceName(name: string): boolean {
+  if (!name.includes('/') || name.includes('kubernetes.io/') || name.startsWith('requests.')) return false;
+  return isQualifiedName(`requests.${name}`).length === 0;
+}
+
+/** Converts a resource list (in scheduler units) into Resources; `pods` stays as given. */
+function resourcesOf(list: ResourceList): Resources {
+  const r = emptyResources();
+  for (const [k, v] of list) {
+    if (k === 'cpu') r.milliCPU = v;
+    else if (k === 'memory') r.memory = v;
+    else if (k === 'ephemeral-storage') r.ephemeralStorage = v;
+    else if (k === 'pods') r.pods = v;
+    else if (isScalarResourceName(k)) r.scalar[k] = v;
+  }
+  return r;
+}
+
+/** A resource list from the API (`status.allocatable`, `spec.overhead`, …) in scheduler units. */
+export function resourcesFromList(map: Record<string, string> | undefined): Resources {
+  return resourcesOf(listOf(map));
+}
+
+function hostPortsOf(pod: Pod): string[] {
+  const out: string[] = [];
+  const spec = pod.spec;
+  if (!spec) return out;
+  // Sidecars run for the pod's whole life, so their host ports are held like the containers'.
+  const containers = [...(spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always'), ...(spec.containers ?? [])];
+  for (const c of containers) {
+    for (const p of c.ports ?? []) {
+      if (!p.hostPort || p.hostPort <= 0) continue;
+      out.push(hostPortKey(p.protocol, p.hostIP, p.hostPort));
+    }
+  }
+  return out;
+}
+
+/** The `protocol/hostIP/port` key of a host port, with upstream's defaults (TCP, 0.0.0.0). */
+export function hostPortKey(protocol: string | undefined, hostIP: string | undefined, port: number): string {
+  return `${protocol || 'TCP'}/${hostIP || BIND_ALL_HOST_IP}/${port}`;
+}
+
+/**
+ * What the scheduler needs to know about `pod`, computed once. `requests.pods` and
+ * `nonZeroRequests.pods` are 1 (the pod slot it takes), so a node's `requested.pods` counts its
+ * pods. The result shares `pod` (never mutate either); callers treat the PodInfo as immutable.
+ */
+export function podInfoOf(pod: Pod): PodInfo {
+  const requests = resourcesOf(podRequestList(pod, false));
+  const nonZeroRequests = resourcesOf(podRequestList(pod, true));
+  requests.pods = 1;
+  nonZeroRequests.pods = 1;
+  const affinity = pod.spec?.affinity;
+  return {
+    pod,
+    key: `${pod.metadata.namespace}/${pod.metadata.name}`,
+    requests,
+    nonZeroRequests,
+    hostPorts: hostPortsOf(pod),
+    hasAffinity: !!(affinity?.podAffinity || affinity?.podAntiAffinity),
+    hasRequiredAntiAffinity: (affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length ?? 0) > 0,
+  };
+}
+
+/** The node's allocatable resources; a node without `status.allocatable` offers its capacity,
+ *  as the API server's defaulting of NodeStatus does. */
+function allocatableOf(node: NodeObject): Resources {
+  const status = node.status;
+  return resourcesFromList((status?.allocatable ?? status?.capacity) as Record<string, string> | undefined);
+}
+
+/** A NodeInfo for `node` with no pods yet. The caller (the cache) owns it. */
+export function nodeInfoOf(node: NodeObject): NodeInfo {
+  return {
+    node,
+    name: node.metadata.name ?? '',
+    pods: [],
+    requested: emptyResources(),
+    nonZeroRequested: emptyResources(),
+    allocatable: allocatableOf(node),
+    usedPorts: new Set(),
+    podsWithAffinity: [],
+    podsWithRequiredAntiAffinity: [],
+    generation: nextGeneration(),
+  };
+}
+
+/** The node object changed (labels, taints, allocatable, …): recompute what comes from it and
+ *  keep the pods. */
+export function setNodeObject(ni: NodeInfo, node: NodeObject): void {
+  ni.node = node;
+  ni.name = node.metadata.name ?? ni.name;
+  ni.allocatable = allocatableOf(node);
+  ni.generation = nextGeneration();
+}
+
+function addInto(into: Resources, r: Resources, sign: 1 | -1): void {
+  into.milliCPU += sign * r.milliCPU;
+  into.memory += sign * r.memory;
+  into.ephemeralStorage += sign * r.ephemeralStorage;
+  into.pods += sign * r.pods;
+  for (const [k, v] of Object.entries(r.scalar)) into.scalar[k] = (into.scalar[k] ?? 0) + sign * v;
+}
+
+/** Counts `pi` on the node (bound or assumed). The caller makes sure it is not there already. */
+export function addPodToNode(ni: NodeInfo, pi: PodInfo): void {
+  ni.pods.push(pi);
+  addInto(ni.requested, pi.requests, 1);
+  addInto(ni.nonZeroRequested, pi.nonZeroRequests, 1);
+  for (const p of pi.hostPorts) ni.usedPorts.add(p);
+  if (pi.hasAffinity) ni.podsWithAffinity.push(pi);
+  if (pi.hasRequiredAntiAffinity) ni.podsWithRequiredAntiAffinity.push(pi);
+  ni.generation = nextGeneration();
+}
+
+/** Stops counting the pod with `key` (`namespace/name`) on the node; false when it was not there. */
+export function removePodFromNode(ni: NodeInfo, key: string): boolean {
+  const i = ni.pods.findIndex((p) => p.key === key);
+  if (i < 0) return false;
+  const pi = ni.pods[i]!;
+  ni.pods.splice(i, 1);
+  addInto(ni.requested, pi.requests, -1);
+  addInto(ni.nonZeroRequested, pi.nonZeroRequests, -1);
+  if (pi.hostPorts.length > 0) {
+    // Recount from the remaining pods: two pods bound to the same port (by nodeName, bypassing
+    // the scheduler) must not free it when only one of them goes.
+    ni.usedPorts.clear();
+    for (const p of ni.pods) for (const hp of p.hostPorts) ni.usedPorts.add(hp);
+  }
+  if (pi.hasAffinity) ni.podsWithAffinity = ni.podsWithAffinity.filter((p) => p !== pi);
+  if (pi.hasRequiredAntiAffinity) ni.podsWithRequiredAntiAffinity = ni.podsWithRequiredAntiAffinity.filter((p) => p !== pi);
+  ni.generation = nextGeneration();
+  return true;
+}
+
+function cloneResources(r: Resources): Resources {
+  return { ...r, scalar: { ...r.scalar } };
+}
+
+/** A copy the snapshot owns: its arrays, sets and sums are its own, while the node object and the
+ *  PodInfos (immutable) are shared. Keeps the generation, so the cache can tell it is current. */
+export function cloneNodeInfo(ni: NodeInfo): NodeInfo {
+  return {
+    node: ni.node,
+    name: ni.name,
+    pods: [...ni.pods],
+    requested: cloneResources(ni.requested),
+    nonZeroRequested: cloneResources(ni.nonZeroRequested),
+    allocatable: cloneResources(ni.allocatable),
+    usedPorts: new Set(ni.usedPorts),
+    podsWithAffinity: [...ni.podsWithAffinity],
+    podsWithRequiredAntiAffinity: [...ni.podsWithRequiredAntiAffinity],
+    generation: ni.generation,
+  };
+}
