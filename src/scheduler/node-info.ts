@@ -3,7 +3,7 @@
 // running sums the cache keeps per node. Every filter and scorer reads these numbers, so they follow
 // upstream exactly: init containers run one at a time (their max counts), sidecars
 // (`restartPolicy: Always` init containers) keep running (they add up), overhead comes on top.
-import type { Container } from 'kubernetes-types/core/v1';
+import type { Container } from 'kubernetes-types/core/v1.js';
 import { isQualifiedName } from '../api/label-syntax.js';
 import { milliValue, tryParseQuantity } from '../util/quantity.js';
 import { emptyResources, type NodeInfo, type NodeObject, type Pod, type PodInfo, type Resources } from './framework.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { PodSpec } from 'kubernetes-types/core/v1';
+import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import type { Resources } from '../../src/scheduler/framework.js';
 import { addPodToNode, cloneNodeInfo, isScalarResourceName, nodeInfoOf, podInfoOf, removePodFromNode, setNodeObject } from '../../src/scheduler/node-info.js';
 import { container, node, pod } from './support/node-fixtures.js';

@@ -1,7 +1,7 @@
 // Small builders for the node-level plugin tests: pods, containers and nodes written as the API
 // would hold them, NodeInfos filled through node-info.ts, and runners that drive a plugin through
 // its extension points the way the scheduler loop does.
-import type { Container, PodSpec, Taint } from 'kubernetes-types/core/v1';
+import type { Container, PodSpec, Taint } from 'kubernetes-types/core/v1.js';
 import type { CycleContext, NodeInfo, NodeObject, Plugin, Pod, Snapshot } from '../../../src/scheduler/framework.js';
 import { addPodToNode, nodeInfoOf, podInfoOf } from '../../../src/scheduler/node-info.js';
 
