@@ -2,7 +2,7 @@
 // plugin sees — the pod being scheduled and the cluster snapshot with each node's pods and
 // summed requests — and what it may answer. Plugins are plain objects of pure functions listed
 // in plugins/index.ts; the loop in scheduler.ts runs them.
-import type { Node, NodeSpec, NodeStatus, PodSpec, PodStatus } from 'kubernetes-types/core/v1';
+import type { Node, NodeSpec, NodeStatus, PodSpec, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { KubeObject, ObjectMeta } from '../api/types.js';
 
 export type Pod = KubeObject & { metadata: ObjectMeta; spec?: PodSpec; status?: PodStatus };
