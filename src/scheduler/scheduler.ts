@@ -194,32 +194,37 @@ export class Scheduler {
   }
 
   private pick(ctx: CycleContext, feasible: NodeInfo[]): NodeInfo {
-    const totals = new Map<string, number>();
-    for (const n of feasible) totals.set(n.name, 0);
-    const scorers = this.profile.plugins.filter((p) => p.plugin.score && p.weight > 0);
-    for (const p of scorers) p.plugin.preScore?.(ctx, feasible);
-    for (const p of scorers) {
-      const scores = new Map<string, number>();
-      for (const n of feasible) scores.set(n.name, p.plugin.score!(ctx, n));
-      p.plugin.normalizeScore?.(ctx, scores);
-      for (const [name, s] of scores) totals.set(name, totals.get(name)! + Math.min(MAX_NODE_SCORE, Math.max(0, s)) * p.weight);
+    const n = feasible.length;
+    const totals = new Float64Array(n);
+    for (const p of this.profile.plugins) {
+      if (!p.plugin.score || p.weight <= 0) continue;
+      p.plugin.preScore?.(ctx, feasible);
     }
-    // highest total; ties broken uniformly at random (reservoir sampling, as upstream selectHost)
-    let best: NodeInfo = feasible[0]!;
-    let bestScore = -Infinity;
-    let ties = 0;
-    for (const n of feasible) {
-      const s = totals.get(n.name)!;
-      if (s > bestScore) {
-        best = n;
-        bestScore = s;
-        ties = 1;
-      } else if (s === bestScore) {
-        ties++;
-        if (this.random() * ties < 1) best = n;
+    for (const p of this.profile.plugins) {
+      const plugin = p.plugin;
+      if (!plugin.score || p.weight <= 0) continue;
+      if (plugin.normalizeScore) {
+        const scores = new Map<string, number>();
+        for (let i = 0; i < n; i++) scores.set(feasible[i]!.name, plugin.score(ctx, feasible[i]!));
+        plugin.normalizeScore(ctx, scores);
+        for (let i = 0; i < n; i++) totals[i]! += clampScore(scores.get(feasible[i]!.name)!) * p.weight;
+      } else {
+        for (let i = 0; i < n; i++) totals[i]! += clampScore(plugin.score(ctx, feasible[i]!)) * p.weight;
       }
     }
-    return best;
+    // highest total; ties broken uniformly at random (reservoir sampling, as upstream selectHost)
+    let best = 0;
+    let ties = 0;
+    for (let i = 0; i < n; i++) {
+      if (totals[i]! > totals[best]! || i === 0) {
+        best = i;
+        ties = 1;
+      } else if (totals[i] === totals[best]) {
+        ties++;
+        if (this.random() * ties < 1) best = i;
+      }
+    }
+    return feasible[best]!;
   }
 
   private async bind(q: QueuedPod, ctx: CycleContext, node: string): Promise<void> {
@@ -287,6 +292,10 @@ export class Scheduler {
   flushEvents(): Promise<void> {
     return this.recorder.flush();
   }
+}
+
+function clampScore(s: number): number {
+  return s < 0 ? 0 : s > MAX_NODE_SCORE ? MAX_NODE_SCORE : s;
 }
 
 /** Whether a node change can make a pending pod fit (labels, taints, allocatable, cordon). */
