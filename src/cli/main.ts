@@ -6,6 +6,7 @@ const USAGE = `Usage: skiff <command> [flags]
 Commands:
   up        control plane plus a local node, in the foreground (Ctrl-C stops everything)
   server    the control plane alone (API server, controllers, scheduler)
+  agent     a node joining a running control plane (--runtime sim: simulated nodes)
   version   print the Kubernetes version Skiff is compatible with
 
 Run 'skiff <command> --help' for its flags.
@@ -18,6 +19,8 @@ export async function main(argv: string[]): Promise<number> {
       return runServer(rest, 'up');
     case 'server':
       return runServer(rest, 'server');
+    case 'agent':
+      return (await import('./agent.js')).runAgent(rest);
     case 'version': {
       const { KUBERNETES_VERSION } = await import('../apiserver/server.js');
       process.stdout.write(`skiff 0.1.0 (Kubernetes ${KUBERNETES_VERSION.gitVersion})\n`);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { adminKubeconfig } from '../apiserver/pki.js';
 import { startApiServer, type ApiServer } from '../apiserver/server.js';
 import { setLogLevel } from '../util/log.js';
+import { startControlPlane } from './control-plane.js';
 import { parseServerFlags, UsageError, type ServerFlags } from './flags.js';
 
 export const SERVER_USAGE = `Usage: skiff up|server [flags]
@@ -49,10 +50,6 @@ export async function runServer(argv: string[], mode: 'up' | 'server'): Promise<
     return 0;
   }
   if (flags.logLevel) setLogLevel(flags.logLevel as never);
-  if (mode === 'up' && flags.simNodes > 0) {
-    process.stderr.write('skiff up: --sim-nodes is not available yet: simulated nodes arrive with the scheduler\n');
-    return 2;
-  }
   const srv = await startApiServer({
     dataDir: flags.dataDir,
     port: flags.port,
@@ -66,12 +63,14 @@ export async function runServer(argv: string[], mode: 'up' | 'server'): Promise<
     await srv.stop();
     return 1;
   }
+  const components = await startControlPlane(srv, flags, mode);
   const kubeconfig = join(flags.dataDir, 'kubeconfig');
   writeFileSync(`${kubeconfig}.tmp`, adminKubeconfig(srv.url, srv.pki.caPem, srv.pki.adminToken), { mode: 0o600 });
   renameSync(`${kubeconfig}.tmp`, kubeconfig);
   process.stdout.write(`Skiff API server ready at ${srv.url}\n`);
   process.stdout.write(`  export KUBECONFIG=${kubeconfig}\n`);
-  if (mode === 'up' && flags.localNode) process.stdout.write('  (no nodes yet: the node agent arrives in a later version of Skiff)\n');
+  if (components.simNodes) process.stdout.write(`  ${components.simNodes} simulated node(s): sim-0 … sim-${components.simNodes - 1}\n`);
+  if (mode === 'up' && flags.localNode) process.stdout.write('  (no local node yet: the node agent that runs pods for real arrives in a later version of Skiff)\n');
 
   await new Promise<void>((resolve) => {
     const onSignal = () => {
@@ -83,6 +82,7 @@ export async function runServer(argv: string[], mode: 'up' | 'server'): Promise<
     process.on('SIGTERM', onSignal);
   });
   process.stdout.write('Stopping…\n');
+  await components.stop();
   await srv.stop();
   return 0;
 }

@@ -1,0 +1,89 @@
+// `skiff agent`: a node that joins a running control plane over HTTPS. The `sim` runtime
+// registers simulated nodes (a real process runtime arrives with the node agent issue).
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { createClient } from '../client/client.js';
+import { createHttpTransport } from '../client/http.js';
+import { SimNodePool } from '../node/sim-nodes.js';
+import { setLogLevel } from '../util/log.js';
+
+export const AGENT_USAGE = `Usage: skiff agent --server URL --token-file FILE [flags]
+
+  --server URL                 the API server, e.g. https://127.0.0.1:6443
+  --token-file FILE            a file holding the bearer token to authenticate with
+  --ca-file FILE               the cluster CA (DATA_DIR/pki/ca.crt on the server)
+  --insecure-skip-tls-verify   do not check the server's certificate (testing only)
+  --name NAME                  node name (default: this machine's hostname)
+  --runtime sim                how pods run: sim (simulated; the only runtime so far)
+  --count N                    with --runtime sim: register N nodes NAME-0 … NAME-(N-1)
+  --capacity LIST              with --runtime sim: e.g. cpu=128,memory=512Gi,pods=250
+On Ctrl-C, simulated nodes leave the cluster (their Node and Lease objects are deleted).
+`;
+
+export async function runAgent(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        server: { type: 'string' },
+        'token-file': { type: 'string' },
+        'ca-file': { type: 'string' },
+        'insecure-skip-tls-verify': { type: 'boolean' },
+        name: { type: 'string' },
+        runtime: { type: 'string' },
+        count: { type: 'string' },
+        capacity: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    process.stderr.write(`skiff agent: ${(e as Error).message}\n\n${AGENT_USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(AGENT_USAGE);
+    return 0;
+  }
+  const fail = (m: string) => (process.stderr.write(`skiff agent: ${m}\n\n${AGENT_USAGE}`), 2);
+  if (!values.server) return fail('--server is required');
+  if (!values['token-file']) return fail('--token-file is required');
+  const runtime = values.runtime ?? 'process';
+  if (runtime !== 'sim') return fail(`--runtime ${runtime} is not available yet: only "sim" (simulated nodes) is`);
+  if (!values['ca-file'] && !values['insecure-skip-tls-verify']) return fail('--ca-file is required (or --insecure-skip-tls-verify)');
+  if (values['log-level']) setLogLevel(values['log-level'] as never);
+  const count = values.count === undefined ? undefined : Number(values.count);
+  if (count !== undefined && (!Number.isInteger(count) || count < 1)) return fail('--count must be a positive whole number');
+
+  const transport = createHttpTransport({
+    server: values.server,
+    token: readFileSync(values['token-file'], 'utf8').trim(),
+    ...(values['ca-file'] ? { ca: readFileSync(values['ca-file'], 'utf8') } : {}),
+    ...(values['insecure-skip-tls-verify'] ? { insecureSkipVerify: true } : {}),
+    userAgent: 'skiff-agent',
+  });
+  const client = createClient(transport);
+  const base = values.name ?? hostname();
+  const names = count === undefined ? [base] : Array.from({ length: count }, (_, i) => `${base}-${i}`);
+  const capacity: Record<string, string> = {};
+  for (const part of (values.capacity ?? '').split(',').filter(Boolean)) {
+    const [k, v] = part.split('=');
+    if (!k || !v || !['cpu', 'memory', 'pods', 'ephemeral-storage'].includes(k)) return fail(`--capacity: cannot read ${JSON.stringify(part)} (cpu, memory, pods, ephemeral-storage)`);
+    capacity[k] = v;
+  }
+  const pool = new SimNodePool(client, { names, capacity });
+  await pool.start();
+  process.stdout.write(`skiff agent: ${names.length} simulated node(s) joined ${values.server}: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}\n`);
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  pool.stop();
+  await pool.removeNodes();
+  client.close();
+  return 0;
+}

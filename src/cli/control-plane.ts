@@ -1,0 +1,32 @@
+// What runs beside the API server in `skiff server` and `skiff up`: the node IPAM controller, the
+// scheduler and, for `skiff up --sim-nodes N`, a pool of simulated nodes. Each uses its own
+// in-process client, named as the component (its field manager and event source).
+import type { ApiServer } from '../apiserver/server.js';
+import { startNodeIpam } from '../controllers/node-ipam.js';
+import { SimNodePool } from '../node/sim-nodes.js';
+import { Scheduler } from '../scheduler/scheduler.js';
+import type { ServerFlags } from './flags.js';
+
+export interface ControlPlane {
+  simNodes: number;
+  stop(): Promise<void>;
+}
+
+export async function startControlPlane(srv: ApiServer, flags: ServerFlags, mode: 'up' | 'server'): Promise<ControlPlane> {
+  const ipam = startNodeIpam(srv.client('node-ipam-controller'), { clusterCidr: flags.clusterCidr });
+  const scheduler = new Scheduler(srv.client('default-scheduler'));
+  await scheduler.start();
+  let pool: SimNodePool | undefined;
+  if (mode === 'up' && flags.simNodes > 0) {
+    pool = new SimNodePool(srv.client('sim-kubelet'), { names: Array.from({ length: flags.simNodes }, (_, i) => `sim-${i}`) });
+    await pool.start();
+  }
+  return {
+    simNodes: mode === 'up' ? flags.simNodes : 0,
+    async stop() {
+      pool?.stop();
+      await scheduler.stop();
+      ipam.stop();
+    },
+  };
+}
