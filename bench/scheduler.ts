@@ -19,7 +19,7 @@ import { SimNodePool } from '../src/node/sim-nodes.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
 import { setLogLevel } from '../src/util/log.js';
 
-const { values } = parseArgs({ options: { nodes: { type: 'string' }, pods: { type: 'string' }, existing: { type: 'string' }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { 'no-kubelets': { type: 'boolean' }, nodes: { type: 'string' }, pods: { type: 'string' }, existing: { type: 'string' }, only: { type: 'string' } } });
 setLogLevel('warn');
 const PODS = resourceFor('', 'v1', 'pods');
 const ROOT = resolve(import.meta.dirname, '..');
@@ -51,6 +51,25 @@ async function createAll(client: Client, n: number, make: (i: number) => KubeObj
   );
 }
 
+function plainNodes(client: Client, n: number): { start(): Promise<void>; stop(): void } {
+  const NODES = resourceFor('', 'v1', 'nodes');
+  return {
+    async start() {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 32 }, async () => {
+          while (next < n) {
+            const name = `sim-${next++}`;
+            const res = { cpu: '4', memory: '32Gi', pods: '110' };
+            await client.create(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } }, status: { capacity: res, allocatable: res, conditions: [{ type: 'Ready', status: 'True' }] } });
+          }
+        }),
+      );
+    },
+    stop() {},
+  };
+}
+
 interface Scenario {
   nodes: number;
   existing: number;
@@ -62,7 +81,8 @@ async function run(s: Scenario) {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-sched-'));
   const srv = await startApiServer({ dataDir: dir, port: 0, bindAddress: '127.0.0.1' });
   const client = srv.client('bench');
-  const pool = new SimNodePool(srv.client('sim-kubelet'), {
+  // --no-kubelets: plain Node objects, nothing driving the pods (scheduler_perf's setting)
+  const pool = values['no-kubelets'] ? plainNodes(client, s.nodes) : new SimNodePool(srv.client('sim-kubelet'), {
     names: Array.from({ length: s.nodes }, (_, i) => `sim-${i}`),
     capacity: { cpu: '4', memory: '32Gi', pods: '110' },
     startDelayMs: 3_600_000, // no kubelet status churn during the measurement

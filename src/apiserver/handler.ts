@@ -25,6 +25,8 @@ export interface Call {
   duplicateFields?: string[];
   /** The body was decoded for this request alone (HTTP), so the registry may change it in place. */
   bodyOwned?: boolean;
+  /** From a component in this process (typed code, not user input): strict decoding is skipped. */
+  inProcess?: boolean;
 }
 
 export type Reply =
@@ -69,6 +71,7 @@ function context(call: Call): RequestContext {
     fieldValidation: fv,
     warnings: [],
     bodyOwned: call.bodyOwned === true,
+    trusted: call.inProcess === true,
     ...(call.duplicateFields?.length ? { duplicateFields: call.duplicateFields } : {}),
   };
 }

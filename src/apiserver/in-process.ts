@@ -20,12 +20,34 @@ function toCall(req: ApiRequest, userAgent: string): Call {
     ...(req.body !== undefined ? { body: req.body } : {}),
     ...(req.contentType ? { contentType: req.contentType } : {}),
     userAgent,
+    inProcess: true,
   };
 }
 
 /** A private copy for the caller: cached objects are shared and must never be handed out. */
 function copy(o: KubeObject | CachedObject): KubeObject {
   return typeof (o as CachedObject).json === 'string' ? (JSON.parse((o as CachedObject).json) as KubeObject) : structuredClone(o as KubeObject);
+}
+
+// Watch events go to informers, whose handlers must not change what they receive; every
+// in-process watcher of an event gets the same decoded copy, frozen so that a handler breaking
+// the rule fails loudly instead of corrupting its neighbours.
+const sharedCopies = new WeakMap<object, KubeObject>();
+function sharedCopy(o: KubeObject | CachedObject): KubeObject {
+  let c = sharedCopies.get(o);
+  if (!c) {
+    c = deepFreeze(copy(o));
+    sharedCopies.set(o, c);
+  }
+  return c;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }
 
 function answer(reply: Reply): ApiResponse {
@@ -98,7 +120,7 @@ export function createInProcessTransport(handle: (call: Call) => Promise<Reply |
       stop = await reply.start({
         event(type: WatchEventType, o) {
           if (ended) return;
-          queue.push({ type, object: copy(o) });
+          queue.push({ type, object: sharedCopy(o) });
           wake?.();
         },
         end() {

@@ -29,6 +29,9 @@ export interface RequestContext extends DecodingContext {
   /** The request body is the registry's to change (decoded from the wire, or made for this
    *  request); otherwise it belongs to an in-process caller and is copied first. */
   bodyOwned?: boolean;
+  /** The caller is a component of this process: its objects are built by typed code, so the
+   *  strict decoding walk (unknown fields, wrong types) that guards user input is skipped. */
+  trusted?: boolean;
 }
 
 export interface WriteOptions {
@@ -190,7 +193,7 @@ export class Registry {
     }
     obj.apiVersion = apiVersion;
     obj.kind = rt.kind;
-    if (!skipDecodingCheck) checkDecoding(rt, obj, ctx);
+    if (!skipDecodingCheck && !ctx.trusted) checkDecoding(rt, obj, ctx);
     if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
     if (rt.namespaced) {
       const ns = obj.metadata.namespace;

@@ -67,7 +67,7 @@ export async function bindPod(reg: Registry, rt: ResourceType, namespace: string
   for (let attempt = 0; attempt < 5; attempt++) {
     const cur = await reg.read(rt, namespace, name);
     if (!cur) throw errors.notFound(rt.plural, rt.group, name);
-    const pod = structuredClone(cur.obj);
+    const pod = cur.obj; // read() decodes a fresh copy: ours to change
     const spec = pod.spec as { nodeName?: string };
     if (pod.metadata.deletionTimestamp) throw errors.conflict('pods/binding', '', name, `pod ${name} is being deleted, cannot be assigned to a host`);
     if (spec.nodeName) throw errors.conflict('pods/binding', '', name, `pod ${name} is already assigned to node "${spec.nodeName}"`);

@@ -94,8 +94,10 @@ export interface Plugin {
   preFilter?(ctx: CycleContext): FilterResult;
   /** Whether the pod fits `node`. */
   filter?(ctx: CycleContext, node: NodeInfo): FilterResult;
-  /** Once per pod before scoring, with the nodes that passed filtering. */
-  preScore?(ctx: CycleContext, nodes: NodeInfo[]): void;
+  /** Once per pod before scoring, with the nodes that passed filtering. Returning `'skip'`
+   *  says there is nothing to score for this pod (every node would get the same score), so the
+   *  loop skips score and normalizeScore — upstream's PreScore Skip status. */
+  preScore?(ctx: CycleContext, nodes: NodeInfo[]): void | 'skip';
   /** A score for `node`, in the plugin's own range (normalizeScore maps it to 0…MAX_NODE_SCORE). */
   score?(ctx: CycleContext, node: NodeInfo): number;
   /** Rescales the scores of all nodes in place to 0…MAX_NODE_SCORE. */

@@ -27,11 +27,19 @@ type QuantityMap = Record<string, string | number> | undefined;
  *  up, as Quantity.Value) for everything else. Unparsable text counts as 0 (validation refuses it
  *  before it gets here). */
 function amount(name: string, text: string | number): number {
-  const q = tryParseQuantity(String(text));
-  if (!q) return 0;
-  const milli = milliValue(q);
-  return name === 'cpu' ? milli : Math.ceil(milli / 1000);
+  // the same few quantities ("100m", "500Mi") come back for every pod: parse each text once
+  const key = `${name === 'cpu' ? 'm' : 'v'}${text}`;
+  let v = amounts.get(key);
+  if (v === undefined) {
+    const q = tryParseQuantity(String(text));
+    const milli = q ? milliValue(q) : 0;
+    v = name === 'cpu' ? milli : Math.ceil(milli / 1000);
+    if (amounts.size > 10_000) amounts.clear();
+    amounts.set(key, v);
+  }
+  return v;
 }
+const amounts = new Map<string, number>();
 
 function listOf(map: QuantityMap): ResourceList {
   const out: ResourceList = new Map();

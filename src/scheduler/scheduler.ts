@@ -196,13 +196,10 @@ export class Scheduler {
   private pick(ctx: CycleContext, feasible: NodeInfo[]): NodeInfo {
     const n = feasible.length;
     const totals = new Float64Array(n);
-    for (const p of this.profile.plugins) {
-      if (!p.plugin.score || p.weight <= 0) continue;
-      p.plugin.preScore?.(ctx, feasible);
-    }
-    for (const p of this.profile.plugins) {
+    const scoring = this.profile.plugins.filter((p) => p.plugin.score && p.weight > 0 && p.plugin.preScore?.(ctx, feasible) !== 'skip');
+    for (const p of scoring) {
       const plugin = p.plugin;
-      if (!plugin.score || p.weight <= 0) continue;
+      if (!plugin.score) continue;
       if (plugin.normalizeScore) {
         const scores = new Map<string, number>();
         for (let i = 0; i < n; i++) scores.set(feasible[i]!.name, plugin.score(ctx, feasible[i]!));

@@ -313,7 +313,9 @@ export const interPodAffinity: Plugin = {
   },
 
   preScore(ctx, nodes) {
-    ctx.state.set(SCORE_KEY, nodes.length === 0 ? new Map() : preScoreState(ctx));
+    const s = nodes.length === 0 ? new Map() : preScoreState(ctx);
+    ctx.state.set(SCORE_KEY, s);
+    return s.size === 0 ? 'skip' : undefined;
   },
 
   score(ctx, node) {

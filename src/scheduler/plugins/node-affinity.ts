@@ -201,9 +201,9 @@ export const nodeAffinity: Plugin = {
     return !required || required(ni.node) ? undefined : { reasons: [ERR_REASON_POD], unresolvable: true };
   },
 
-  preScore(ctx: CycleContext): void {
+  preScore(ctx: CycleContext): void | 'skip' {
     ctx.state.delete(SCORE_KEY);
-    scoreState(ctx);
+    return scoreState(ctx).length === 0 ? 'skip' : undefined;
   },
 
   /** The sum of the weights of the preferred terms the node matches. */

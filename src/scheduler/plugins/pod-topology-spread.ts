@@ -276,7 +276,9 @@ export const podTopologySpread: Plugin = {
   },
 
   preScore(ctx, nodes) {
-    ctx.state.set(SCORE_KEY, preScoreState(ctx, nodes) ?? null);
+    const s = preScoreState(ctx, nodes) ?? null;
+    ctx.state.set(SCORE_KEY, s);
+    return s ? undefined : 'skip';
   },
 
   score(ctx, node) {
