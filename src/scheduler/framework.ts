@@ -90,8 +90,10 @@ export const MAX_NODE_SCORE = 100;
 
 export interface Plugin {
   name: string;
-  /** Once per pod before filtering: precompute into `ctx.state`; a failure rejects every node. */
-  preFilter?(ctx: CycleContext): FilterResult;
+  /** Once per pod before filtering: precompute into `ctx.state`; a failure rejects every node.
+   *  `'skip'` says the pod asks nothing of this plugin (no host ports, no affinity, …), so its
+   *  filter is not run for this pod — upstream's PreFilter Skip status. */
+  preFilter?(ctx: CycleContext): FilterResult | 'skip';
   /** Whether the pod fits `node`. */
   filter?(ctx: CycleContext, node: NodeInfo): FilterResult;
   /** Once per pod before scoring, with the nodes that passed filtering. Returning `'skip'`

@@ -11,7 +11,7 @@ import { createInformer, type Informer } from '../client/informer.js';
 import { realClock, rfc3339, type Clock } from '../util/clock.js';
 import { logger } from '../util/log.js';
 import { SchedulerCache } from './cache.js';
-import { MAX_NODE_SCORE, type CycleContext, type NodeInfo, type NodeObject, type Pod, type Profile } from './framework.js';
+import { MAX_NODE_SCORE, type CycleContext, type NodeInfo, type NodeObject, type Plugin, type Pod, type Profile } from './framework.js';
 import { podInfoOf } from './node-info.js';
 import { defaultProfile } from './plugins/index.js';
 import { SchedulingQueue, type QueuedPod } from './queue.js';
@@ -154,12 +154,15 @@ export class Scheduler {
     let feasible: NodeInfo[] = [];
     let preFilterReason: string | undefined;
 
+    const filters: Plugin[] = [];
     for (const p of this.profile.plugins) {
       const r = p.plugin.preFilter?.(ctx);
+      if (r === 'skip') continue;
       if (r) {
         preFilterReason = r.reasons.join(', ');
         break;
       }
+      if (p.plugin.filter) filters.push(p.plugin);
     }
     if (!preFilterReason && nodes.length) {
       const want = feasibleNodesToFind(nodes.length, this.profile.percentageOfNodesToScore);
@@ -168,8 +171,8 @@ export class Scheduler {
       for (; checked < nodes.length && feasible.length < want; checked++) {
         const ni = nodes[(start + checked) % nodes.length]!;
         let failed = false;
-        for (const p of this.profile.plugins) {
-          const r = p.plugin.filter?.(ctx, ni);
+        for (const plugin of filters) {
+          const r = plugin.filter!(ctx, ni);
           if (r) {
             for (const reason of r.reasons) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
             failed = true;

@@ -298,7 +298,8 @@ export const interPodAffinity: Plugin = {
 
   preFilter(ctx) {
     const s = filterStateOf(ctx);
-    return 'reasons' in s ? s : undefined;
+    if ('reasons' in s) return s;
+    return s.skip ? 'skip' : undefined;
   },
 
   filter(ctx, node) {

@@ -189,11 +189,12 @@ function scoreState(ctx: CycleContext): WeightedMatcher[] {
 export const nodeAffinity: Plugin = {
   name: NODE_AFFINITY,
 
-  preFilter(ctx: CycleContext): FilterResult {
+  preFilter(ctx: CycleContext): FilterResult | 'skip' {
     ctx.state.delete(FILTER_KEY);
-    filterState(ctx);
+    const { required } = filterState(ctx);
     const pinned = pinnedNodeNames(ctx.pod.pod);
-    return pinned && pinned.size === 0 ? { reasons: [ERR_REASON_CONFLICT], unresolvable: true } : undefined;
+    if (pinned && pinned.size === 0) return { reasons: [ERR_REASON_CONFLICT], unresolvable: true };
+    return required ? undefined : 'skip';
   },
 
   filter(ctx: CycleContext, ni: NodeInfo): FilterResult {

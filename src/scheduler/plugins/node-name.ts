@@ -9,6 +9,10 @@ export const ERR_REASON_NODE_NAME = "node(s) didn't match the requested node nam
 export const nodeName: Plugin = {
   name: NODE_NAME,
 
+  preFilter(ctx: CycleContext): 'skip' | undefined {
+    return ctx.pod.pod.spec?.nodeName ? undefined : 'skip';
+  },
+
   filter(ctx: CycleContext, ni: NodeInfo): FilterResult {
     const wanted = ctx.pod.pod.spec?.nodeName;
     return !wanted || wanted === ni.name ? undefined : { reasons: [ERR_REASON_NODE_NAME], unresolvable: true };

@@ -32,6 +32,10 @@ export function hostPortConflicts(wanted: string, used: ReadonlySet<string>): bo
 export const nodePorts: Plugin = {
   name: NODE_PORTS,
 
+  preFilter(ctx: CycleContext): 'skip' | undefined {
+    return ctx.pod.hostPorts.length === 0 ? 'skip' : undefined;
+  },
+
   filter(ctx: CycleContext, ni: NodeInfo): FilterResult {
     for (const wanted of ctx.pod.hostPorts) {
       if (hostPortConflicts(wanted, ni.usedPorts)) return { reasons: [ERR_REASON_NODE_PORTS] };

@@ -257,7 +257,8 @@ export const podTopologySpread: Plugin = {
 
   preFilter(ctx) {
     const s = filterStateOf(ctx);
-    return 'reasons' in s ? s : undefined;
+    if ('reasons' in s) return s;
+    return s.constraints.length === 0 ? 'skip' : undefined;
   },
 
   filter(ctx, node) {

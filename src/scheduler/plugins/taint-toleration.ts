@@ -84,9 +84,12 @@ export const taintToleration: Plugin = {
     return taint ? { reasons: [untoleratedTaintReason(taint)], unresolvable: true } : undefined;
   },
 
-  preScore(ctx: CycleContext): void {
+  /** Skips scoring when no candidate has a PreferNoSchedule taint: every node would score the
+   *  same, which changes no choice. */
+  preScore(ctx: CycleContext, nodes: NodeInfo[]): void | 'skip' {
     ctx.state.delete(PRE_SCORE_KEY);
     preferNoScheduleTolerations(ctx);
+    return nodes.some((n) => n.node.spec?.taints?.some((t) => t.effect === 'PreferNoSchedule')) ? undefined : 'skip';
   },
 
   /** The number of PreferNoSchedule taints the pod does not tolerate (fewer is better). */

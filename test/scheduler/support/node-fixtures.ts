@@ -65,6 +65,7 @@ export function contextFor(p: Pod, nodes: NodeInfo[] = []): CycleContext {
 export function filterReasons(plugin: Plugin, p: Pod, ni: NodeInfo): { reasons: string[]; unresolvable: boolean } {
   const ctx = contextFor(p, [ni]);
   const pre = plugin.preFilter?.(ctx);
+  if (pre === 'skip') return { reasons: [], unresolvable: false }; // the loop runs no filter then
   if (pre) return { reasons: pre.reasons, unresolvable: !!pre.unresolvable };
   const r = plugin.filter?.(ctx, ni);
   return { reasons: r?.reasons ?? [], unresolvable: !!r?.unresolvable };

@@ -81,7 +81,8 @@ export function runFilter(plugin: Plugin, p: Pod, snapshot: Snapshot): Map<strin
   const ctx = cycleOf(p, snapshot);
   const out = new Map<string, FilterResult>();
   const pre = plugin.preFilter?.(ctx);
-  for (const ni of snapshot.nodes) out.set(ni.name, pre ?? plugin.filter?.(ctx, ni));
+  // 'skip': the pod asks nothing of this plugin, and the loop runs no filter — every node fits
+  for (const ni of snapshot.nodes) out.set(ni.name, pre === 'skip' ? undefined : (pre ?? plugin.filter?.(ctx, ni)));
   return out;
 }
 
