@@ -116,6 +116,9 @@ async function run(s: Scenario) {
       // all pods queued at once this includes the time spent waiting behind the others
       queueToBindP50Ms: r1(pct(stats.latenciesMs, 50)),
       queueToBindP99Ms: r1(pct(stats.latenciesMs, 99)),
+      // one scheduling attempt: off the queue → filter, score, assume → binding acknowledged
+      attemptP50Ms: r1(pct(stats.attemptLatenciesMs, 50)),
+      attemptP99Ms: r1(pct(stats.attemptLatenciesMs, 99)),
     };
   } finally {
     pool.stop();

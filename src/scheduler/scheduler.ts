@@ -38,13 +38,16 @@ export interface SchedulerStats {
   scheduled: number;
   unschedulableAttempts: number;
   bindErrors: number;
+  /** From first queued to binding acknowledged (includes waiting behind other pods). */
   latenciesMs: number[];
+  /** From taken off the queue to binding acknowledged: the scheduling attempt itself. */
+  attemptLatenciesMs: number[];
 }
 
 export class Scheduler {
   readonly cache = new SchedulerCache();
   readonly queue: SchedulingQueue;
-  readonly stats: SchedulerStats = { scheduled: 0, unschedulableAttempts: 0, bindErrors: 0, latenciesMs: [] };
+  readonly stats: SchedulerStats = { scheduled: 0, unschedulableAttempts: 0, bindErrors: 0, latenciesMs: [], attemptLatenciesMs: [] };
   private readonly profile: Profile;
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -146,6 +149,7 @@ export class Scheduler {
 
   /** One scheduling cycle for one pod. */
   async scheduleOne(q: QueuedPod): Promise<void> {
+    const started = this.clock.now();
     const eventsAtStart = this.clusterEvents;
     const snapshot = this.cache.snapshot();
     const ctx: CycleContext = { pod: podInfoOf(q.pod), snapshot, state: new Map() };
@@ -193,7 +197,7 @@ export class Scheduler {
     this.cache.assumePod(ctx.pod, chosen.name);
     this.queue.done(q);
     await this.acquireBindingSlot();
-    void this.bind(q, ctx, chosen.name).finally(() => this.releaseBindingSlot());
+    void this.bind(q, ctx, chosen.name, started).finally(() => this.releaseBindingSlot());
   }
 
   private pick(ctx: CycleContext, feasible: NodeInfo[]): NodeInfo {
@@ -227,13 +231,15 @@ export class Scheduler {
     return feasible[best]!;
   }
 
-  private async bind(q: QueuedPod, ctx: CycleContext, node: string): Promise<void> {
+  private async bind(q: QueuedPod, ctx: CycleContext, node: string, started: number): Promise<void> {
     const pod = q.pod;
     const { namespace, name } = pod.metadata;
     try {
       await this.client.create(PODS, { apiVersion: 'v1', kind: 'Binding', metadata: { name: name!, namespace: namespace!, uid: pod.metadata.uid! }, target: { apiVersion: 'v1', kind: 'Node', name: node } }, { namespace: namespace!, subresource: 'binding' });
       this.stats.scheduled++;
-      this.stats.latenciesMs.push(this.clock.now() - q.firstSeen);
+      const now = this.clock.now();
+      this.stats.latenciesMs.push(now - q.firstSeen);
+      this.stats.attemptLatenciesMs.push(now - started);
       this.recorder.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`);
     } catch (e) {
       this.cache.forgetPod(ctx.pod);
