@@ -7,6 +7,7 @@ import { createClient } from '../client/client.js';
 import { createHttpTransport } from '../client/http.js';
 import { SimNodePool } from '../node/sim-nodes.js';
 import { setLogLevel } from '../util/log.js';
+import { parseCapacity } from './flags.js';
 
 export const AGENT_USAGE = `Usage: skiff agent --server URL --token-file FILE [flags]
 
@@ -68,11 +69,11 @@ export async function runAgent(argv: string[]): Promise<number> {
   const client = createClient(transport);
   const base = values.name ?? hostname();
   const names = count === undefined ? [base] : Array.from({ length: count }, (_, i) => `${base}-${i}`);
-  const capacity: Record<string, string> = {};
-  for (const part of (values.capacity ?? '').split(',').filter(Boolean)) {
-    const [k, v] = part.split('=');
-    if (!k || !v || !['cpu', 'memory', 'pods', 'ephemeral-storage'].includes(k)) return fail(`--capacity: cannot read ${JSON.stringify(part)} (cpu, memory, pods, ephemeral-storage)`);
-    capacity[k] = v;
+  let capacity: Record<string, string>;
+  try {
+    capacity = parseCapacity(values.capacity);
+  } catch (e) {
+    return fail(`--capacity: ${(e as Error).message}`);
   }
   const pool = new SimNodePool(client, { names, capacity });
   await pool.start();

@@ -13,6 +13,7 @@ export const SERVER_FLAGS = {
   'service-node-port-range': { type: 'string' },
   'lb-pool': { type: 'string' },
   'sim-nodes': { type: 'string' },
+  'sim-node-capacity': { type: 'string' },
   'no-local-node': { type: 'boolean' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -27,6 +28,8 @@ export interface ServerFlags {
   clusterCidr: string;
   nodePortRange: [number, number];
   simNodes: number;
+  /** Capacity of each simulated node: cpu, memory, pods, ephemeral-storage. */
+  simNodeCapacity: Record<string, string>;
   localNode: boolean;
   logLevel?: string;
   help: boolean;
@@ -38,6 +41,19 @@ function int(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
   if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(v)}`);
   return Number(v);
+}
+
+/** `cpu=8,memory=32Gi,pods=110` → a resource list; unknown names are refused. */
+export function parseCapacity(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (text ?? '').split(',').filter(Boolean)) {
+    const [k, v] = part.split('=');
+    if (!k || !v || !['cpu', 'memory', 'pods', 'ephemeral-storage'].includes(k)) {
+      throw new UsageError(`cannot read capacity ${JSON.stringify(part)}: use cpu=8,memory=32Gi,pods=110,ephemeral-storage=100Gi`);
+    }
+    out[k] = v;
+  }
+  return out;
 }
 
 export function parseServerFlags(argv: string[]): ServerFlags {
@@ -59,6 +75,7 @@ export function parseServerFlags(argv: string[]): ServerFlags {
     clusterCidr: values['cluster-cidr'] ?? '10.42.0.0/16',
     nodePortRange: [Number(m[1]), Number(m[2])],
     simNodes: int('sim-nodes', values['sim-nodes'], 0),
+    simNodeCapacity: parseCapacity(values['sim-node-capacity']),
     localNode: !values['no-local-node'],
     ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),
     help: values.help ?? false,
