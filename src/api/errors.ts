@@ -36,6 +36,10 @@ export const errors = {
   notFound(resource: string, group: string, name: string): StatusError {
     return make(404, 'NotFound', `${qualifiedResource(resource, group)} "${name}" not found`, detail(name, group, resource));
   },
+  /** A path no served resource answers to (kube-apiserver's generic 404). */
+  notFoundResource(): StatusError {
+    return make(404, 'NotFound', 'the server could not find the requested resource', {});
+  },
   alreadyExists(resource: string, group: string, name: string): StatusError {
     return make(409, 'AlreadyExists', `${qualifiedResource(resource, group)} "${name}" already exists`, detail(name, group, resource));
   },

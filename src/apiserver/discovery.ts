@@ -17,11 +17,15 @@ function subresourceKind(rt: ResourceType, sub: string): { group: string; versio
     case 'token':
       return { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' };
     case 'log':
+      return { group: '', version: 'v1', kind: 'Pod' };
     case 'exec':
+      return { group: '', version: 'v1', kind: 'PodExecOptions' };
     case 'attach':
+      return { group: '', version: 'v1', kind: 'PodAttachOptions' };
     case 'portforward':
+      return { group: '', version: 'v1', kind: 'PodPortForwardOptions' };
     case 'proxy':
-      return { group: '', version: 'v1', kind: sub === 'log' || sub === 'proxy' ? (sub === 'proxy' ? `${rt.kind}ProxyOptions` : 'Pod') : `Pod${sub === 'exec' ? 'Exec' : sub === 'attach' ? 'Attach' : 'PortForward'}Options` };
+      return { group: '', version: 'v1', kind: `${rt.kind}ProxyOptions` };
     default:
       return { group: rt.group, version: rt.version, kind: rt.kind };
   }

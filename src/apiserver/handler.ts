@@ -3,7 +3,6 @@
 // answer (JSON, Table, streaming) is the transport's business.
 import { errors, successStatus } from '../api/errors.js';
 import type { ResourceType } from '../api/kinds.js';
-import { apiVersionOfResource } from '../api/kinds.js';
 import type { KubeObject, Status } from '../api/types.js';
 import { isObject } from '../api/types.js';
 import { listObjects, type ListOutcome } from './list.js';
@@ -220,9 +219,7 @@ export function createHandler(reg: Registry, opts: HandlerOptions) {
   return async function handle(call: Call): Promise<Reply | undefined> {
     const parsed = parseApiPath(call.path);
     if (parsed.type === 'resource') return resource(call, parsed.path);
-    if (parsed.type === 'unknownResource') {
-      throw errors.notFound(parsed.resource, parsed.group, '');
-    }
+    if (parsed.type === 'unknownResource') throw errors.notFoundResource();
     return undefined;
   };
 }
@@ -231,4 +228,3 @@ function opt<K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } {
   return (v === undefined ? {} : { [k]: v }) as { [P in K]?: V };
 }
 
-export { apiVersionOfResource };

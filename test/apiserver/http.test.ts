@@ -63,7 +63,7 @@ describe('HTTP surface', () => {
       ['a body over 3 MiB', call('POST', cms, { body: Buffer.alloc(3 * 1024 * 1024 + 10, 32), type: 'application/json' }), 413, 'RequestEntityTooLarge'],
       ['a method the collection does not allow', call('PUT', cms, { body: '{}', type: 'application/json' }), 405, 'MethodNotAllowed'],
       ['a verb the resource does not have', call('DELETE', '/api/v1/namespaces'), 405, 'MethodNotAllowed'],
-      ['an unknown resource', call('GET', '/api/v1/namespaces/default/widgets'), 404, 'NotFound'],
+      ['an unknown resource', call('GET', '/api/v1/namespaces/default/widgets'), 404, 'NotFound', /^the server could not find the requested resource$/],
       ['a missing object', call('GET', `${cms}/nothere`), 404, 'NotFound', /configmaps "nothere" not found/],
       ['a wrong kind in the body', call('POST', cms, { body: '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"k"}}', type: 'application/json' }), 400, 'BadRequest', /kind/],
       ['a wrongly typed field', call('POST', cms, { body: '{"metadata":{"name":"t"},"data":{"a":1}}', type: 'application/json' }), 400, 'BadRequest', /cannot unmarshal number/],
