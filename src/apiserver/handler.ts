@@ -96,7 +96,7 @@ function deleteOptions(call: Call): DeleteOptions {
 
 function checkVerb(rt: ResourceType, verb: string, sub?: string): void {
   const allowed = sub ? rt.subresources[sub] : rt.verbs;
-  if (!allowed) throw errors.notFound(`${rt.plural}/${sub}`, rt.group, '');
+  if (!allowed) throw errors.notFoundResource();
   if (!allowed.includes(verb as never)) throw errors.methodNotAllowed();
 }
 
@@ -151,7 +151,7 @@ export function createHandler(reg: Registry, opts: HandlerOptions) {
       return { type: 'status', status: 201, body: { ...successStatus(), code: 201 } };
     }
     if (subresource !== undefined && subresource !== 'status' && subresource !== 'scale') {
-      if (!(subresource in rt.subresources)) throw errors.notFound(`${rt.plural}/${subresource}`, rt.group, name);
+      if (!(subresource in rt.subresources)) throw errors.notFoundResource();
       throw errors.methodNotAllowed(`the ${rt.plural}/${subresource} subresource is not served yet by this version of Skiff`);
     }
 
