@@ -1,7 +1,10 @@
-// What runs beside the API server in `skiff server` and `skiff up`: the node IPAM controller, the
-// scheduler and, for `skiff up --sim-nodes N`, a pool of simulated nodes. Each uses its own
+// What runs beside the API server in `skiff server` and `skiff up`: the controllers
+// (controllers/index.ts), the node IPAM controller, the scheduler and, for `skiff up --sim-nodes N`,
+// a pool of simulated nodes. Each uses its own
 // in-process client, named as the component (its field manager and event source).
 import type { ApiServer } from '../apiserver/server.js';
+import { startController, stopInformers, type InformerMap } from '../controllers/controller.js';
+import { CONTROLLERS } from '../controllers/index.js';
 import { startNodeIpam } from '../controllers/node-ipam.js';
 import { SimNodePool } from '../node/sim-nodes.js';
 import { Scheduler } from '../scheduler/scheduler.js';
@@ -14,6 +17,9 @@ export interface ControlPlane {
 
 export async function startControlPlane(srv: ApiServer, flags: ServerFlags, mode: 'up' | 'server'): Promise<ControlPlane> {
   const ipam = startNodeIpam(srv.client('node-ipam-controller'), { clusterCidr: flags.clusterCidr });
+  // the controllers of CONTROLLERS share one informer per resource, as a controller manager does
+  const informers: InformerMap = new Map();
+  const controllers = await Promise.all(CONTROLLERS.map((def) => startController(def, srv.client(def.name), { informers })));
   const scheduler = new Scheduler(srv.client('default-scheduler'));
   await scheduler.start();
   let pool: SimNodePool | undefined;
@@ -26,6 +32,8 @@ export async function startControlPlane(srv: ApiServer, flags: ServerFlags, mode
     async stop() {
       pool?.stop();
       await scheduler.stop();
+      await Promise.all(controllers.map((c) => c.stop()));
+      stopInformers(informers);
       ipam.stop();
     },
   };
