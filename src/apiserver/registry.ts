@@ -5,7 +5,7 @@
 // the transport. Patches (patch.ts) and subresources (subresources.ts) build on update().
 import { randomUUID } from 'node:crypto';
 import { applyDefaults, prepareKindForCreate } from '../api/defaults/index.js';
-import { errors, field, isStatusError, StatusError, type FieldError } from '../api/errors.js';
+import { errors, field, isStatusError, type FieldError } from '../api/errors.js';
 import { RESOURCES, apiVersionOfResource, keyPrefix, objectKey, resourceFor, type ResourceType } from '../api/kinds.js';
 import { patchMetaFor } from '../api/schema.js';
 import type { KubeObject } from '../api/types.js';
@@ -351,7 +351,12 @@ export class Registry {
 
     if (rt.kind === 'Namespace') {
       if (IMMORTAL_NAMESPACES.has(name)) throw errors.forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`);
-      if (obj.metadata.deletionTimestamp) return { obj, gone: false };
+      if (obj.metadata.deletionTimestamp) {
+        // The namespace controller's last DELETE, once it has emptied the namespace (kube-apiserver
+        // waits for spec.finalizers, which that controller clears when nothing is left): it goes.
+        if (dry || !this.namespaceIsEmpty(name)) return { obj, gone: false };
+        return { obj: await this.remove(rt, cur), gone: true };
+      }
       const next = structuredClone(obj);
       next.metadata.deletionTimestamp = this.now();
       next.metadata.deletionGracePeriodSeconds = 0;
@@ -369,19 +374,28 @@ export class Registry {
       const next = structuredClone(obj);
       next.metadata.deletionTimestamp = rfc3339(this.clock.now() + grace * 1000);
       next.metadata.deletionGracePeriodSeconds = grace;
+      const gcFinalizers = finalizersForPropagation(obj.metadata.finalizers, opts.propagationPolicy);
+      if (gcFinalizers.length > 0) next.metadata.finalizers = gcFinalizers;
       if (rt.hasGeneration || next.metadata.generation !== undefined) next.metadata.generation = (next.metadata.generation ?? 0) + 1;
       if (dry) return { obj: next, gone: false };
       return { obj: await this.writeRaw(rt, cur, next), gone: false };
     }
 
-    if (opts.propagationPolicy === 'Orphan' && !dry) await this.orphanDependents(obj);
-
-    if ((obj.metadata.finalizers ?? []).length > 0) {
-      if (obj.metadata.deletionTimestamp) return { obj, gone: false };
+    // Orphan and Foreground leave the dependents to the garbage collector through its finalizers
+    // (`orphan`, `foregroundDeletion`), as kube-apiserver does; Background takes both away.
+    const finalizers = finalizersForPropagation(obj.metadata.finalizers, opts.propagationPolicy);
+    if (finalizers.length > 0) {
+      const m = obj.metadata;
+      const same = finalizers.length === (m.finalizers ?? []).length && finalizers.every((f, i) => f === m.finalizers?.[i]);
+      if (m.deletionTimestamp && same && (m.deletionGracePeriodSeconds ?? 0) === 0) return { obj, gone: false };
       const next = structuredClone(obj);
-      next.metadata.deletionTimestamp = this.now();
+      next.metadata.finalizers = finalizers;
+      if (!m.deletionTimestamp) {
+        next.metadata.deletionTimestamp = this.now();
+        if (next.metadata.generation !== undefined) next.metadata.generation += 1;
+      }
+      // a graceful deletion that has run its course waits only for its finalizers now
       next.metadata.deletionGracePeriodSeconds = 0;
-      if (next.metadata.generation !== undefined) next.metadata.generation += 1;
       if (dry) return { obj: next, gone: false };
       return { obj: await this.writeRaw(rt, cur, next), gone: false };
     }
@@ -415,32 +429,9 @@ export class Registry {
     }
   }
 
-  /**
-   * `propagationPolicy: Orphan`: dependents lose their owner reference to `owner` before it goes.
-   * (Kubernetes' garbage collector does this through the `orphan` finalizer; Skiff does it here
-   * synchronously until the garbage collector controller exists.)
-   */
-  private async orphanDependents(owner: KubeObject): Promise<void> {
-    const uid = owner.metadata.uid;
-    for (const rt of RESOURCES) {
-      const candidates = this.cache.list(rt, rt.namespaced ? owner.metadata.namespace : undefined);
-      for (const dep of candidates) {
-        if (!(dep.obj.metadata.ownerReferences ?? []).some((r) => r.uid === uid)) continue;
-        for (let attempt = 0; attempt < 5; attempt++) {
-          const cur = await this.read(rt, dep.obj.metadata.namespace, dep.obj.metadata.name!);
-          if (!cur) break;
-          const next = structuredClone(cur.obj);
-          next.metadata.ownerReferences = (next.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
-          if (next.metadata.ownerReferences.length === 0) delete next.metadata.ownerReferences;
-          try {
-            await this.writeRaw(rt, cur, next);
-            break;
-          } catch (e) {
-            if (!(e instanceof StatusError && e.code === 409)) throw e;
-          }
-        }
-      }
-    }
+  /** Whether no namespaced object of any kind is left in the namespace. */
+  private namespaceIsEmpty(namespace: string): boolean {
+    return RESOURCES.every((rt) => !rt.namespaced || this.cache.list(rt, namespace).length === 0);
   }
 
   /** Deletes everything matching in a collection; returns the objects acted on. */
@@ -460,4 +451,18 @@ export class Registry {
   prefix(rt: ResourceType, namespace?: string): string {
     return keyPrefix(rt, rt.namespaced ? namespace : undefined);
   }
+}
+
+/**
+ * The finalizers an object deleted with `policy` carries (kube-apiserver's
+ * deletionFinalizersForGarbageCollection): Orphan adds `orphan` and drops `foregroundDeletion`,
+ * Foreground the reverse, Background drops both, and no policy keeps what the object has.
+ */
+export function finalizersForPropagation(finalizers: readonly string[] | undefined, policy: DeleteOptions['propagationPolicy']): string[] {
+  const fins = [...(finalizers ?? [])];
+  if (policy === undefined) return fins;
+  const add = policy === 'Orphan' ? 'orphan' : policy === 'Foreground' ? 'foregroundDeletion' : undefined;
+  const out = fins.filter((f) => f !== 'orphan' && f !== 'foregroundDeletion');
+  if (add) out.push(add);
+  return out;
 }

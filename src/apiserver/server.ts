@@ -19,7 +19,7 @@ import { ServiceAllocators } from './allocators.js';
 import { createHandler } from './handler.js';
 import { createHttpHandler } from './http.js';
 import { createInProcessTransport } from './in-process.js';
-import { ensureNamespaces, NamespaceFinalizer, systemContext } from './namespaces.js';
+import { ensureNamespaces, systemContext } from './namespaces.js';
 import { loadOrCreatePki, tokenMatches, type ClusterPki } from './pki.js';
 import { Registry } from './registry.js';
 import { WatchCache } from './watch-cache.js';
@@ -110,12 +110,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const allocators = new ServiceAllocators(opts.serviceCidr ?? '10.43.0.0/16', opts.nodePortRange);
   for (const svc of cache.list(resourceFor('', 'v1', 'services'))) allocators.restore(svc.obj);
 
-  let finalizer: NamespaceFinalizer | undefined;
-  const registry = new Registry(store, cache, clock, allocators, { namespaceTerminating: (ns) => finalizer?.finalize(ns) });
-  finalizer = new NamespaceFinalizer(registry);
+  // a Terminating namespace is emptied by the namespace controller (controllers/namespace.ts)
+  const registry = new Registry(store, cache, clock, allocators);
   const handle = createHandler(registry, { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000 });
   await ensureNamespaces(registry);
-  finalizer.resume();
 
   const pki = await pkiPromise;
   let ready = false;
@@ -171,7 +169,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     async stop() {
       ready = false;
       clearInterval(compactTimer);
-      finalizer?.stop();
       await new Promise<void>((res) => {
         server.close(() => res());
         for (const s of sockets) s.destroy();

@@ -3,6 +3,8 @@
 // with startController (controller.ts). Node IPAM predates the runner and keeps its own start
 // function (node-ipam.ts), so it is not listed.
 import type { ControllerDef } from './controller.js';
+import { garbageCollector } from './garbage-collector.js';
+import { namespaceController } from './namespace.js';
 
 /** Every controller the control plane runs, in start order. */
-export const CONTROLLERS: ControllerDef[] = [];
+export const CONTROLLERS: ControllerDef[] = [garbageCollector, namespaceController];

@@ -12,6 +12,8 @@ import { resourceFor } from '../../src/api/kinds.js';
 import type { KubeObject } from '../../src/api/types.js';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
 import type { Client } from '../../src/client/client.js';
+import { startController } from '../../src/controllers/controller.js';
+import { namespaceController } from '../../src/controllers/namespace.js';
 
 const pods = resourceFor('', 'v1', 'pods');
 const services = resourceFor('', 'v1', 'services');
@@ -203,7 +205,10 @@ describe('API object semantics', () => {
     assert.deepEqual(selected.items.map((i) => i.metadata.name), ['p9']);
   });
 
-  test('a namespace being deleted refuses new content, then disappears with its contents', async () => {
+  test('a namespace being deleted refuses new content, then disappears with its contents', async (t) => {
+    // emptying a Terminating namespace is the namespace controller's work
+    const nc = startController(namespaceController, srv.client('namespace-controller'));
+    t.after(() => nc.stop());
     await c.create(namespaces, { metadata: { name: 'doomed' } });
     await c.create(configmaps, { metadata: { name: 'inside', namespace: 'doomed' } });
     await c.delete(namespaces, 'doomed');
