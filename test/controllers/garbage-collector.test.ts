@@ -12,10 +12,14 @@ import type { KubeObject, OwnerReference } from '../../src/api/types.js';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
 import type { Client } from '../../src/client/client.js';
 import { startController, type RunningController } from '../../src/controllers/controller.js';
+import { startNodeIpam } from '../../src/controllers/node-ipam.js';
+import { SimNodePool } from '../../src/node/sim-nodes.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { garbageCollector, planDependent, planOwner, type DependentPlan, type OwnerState } from '../../src/controllers/garbage-collector.js';
 
 const configmaps = resourceFor('', 'v1', 'configmaps');
 const secrets = resourceFor('', 'v1', 'secrets');
+const pods = resourceFor('', 'v1', 'pods');
 const ns = 'default';
 
 const ref = (uid: string, extra: Partial<OwnerReference> = {}): OwnerReference => ({ apiVersion: 'v1', kind: 'ConfigMap', name: `o-${uid}`, uid, ...extra });
@@ -141,6 +145,31 @@ describe('garbage collector against the API server', () => {
     assert.ok(await exists(configmaps, 'down-dep'), 'nothing collects it while the collector is down');
     startGc();
     await eventually('the leftover dependent is collected', async () => !(await exists(configmaps, 'down-dep')));
+  });
+
+  test('foreground deletion waits for a running pod to terminate gracefully on its node', async (t) => {
+    const scheduler = new Scheduler(srv.client('default-scheduler'));
+    const nodes = new SimNodePool(srv.client('sim'), { names: ['gc-sim-0'], startDelayMs: 50 });
+    const ipam = startNodeIpam(srv.client('node-ipam-controller'), { clusterCidr: '10.42.0.0/16' });
+    t.after(async () => {
+      nodes.stop();
+      ipam.stop();
+      await scheduler.stop();
+    });
+    await scheduler.start();
+    await nodes.start();
+    const o = await owner('pod-owner');
+    await c.create(pods, { metadata: { name: 'pod-dep', namespace: ns, ownerReferences: [ownedBy(o, { blockOwnerDeletion: true })] }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'nginx:1.25' }] } });
+    await eventually('the pod runs', async () => ((await exists(pods, 'pod-dep'))?.status as { phase?: string } | undefined)?.phase === 'Running', 30_000);
+    await c.delete(configmaps, 'pod-owner', { namespace: ns, propagationPolicy: 'Foreground' });
+    await eventually('the pod is gone', async () => !(await exists(pods, 'pod-dep')), 30_000);
+    await eventually('then the owner is gone', async () => !(await exists(configmaps, 'pod-owner')));
+    // a running pod deleted in the foreground itself: graceful termination, then the finalizer
+    await c.create(pods, { metadata: { name: 'pod-fg', namespace: ns }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'nginx:1.25' }] } });
+    await eventually('the second pod runs', async () => ((await exists(pods, 'pod-fg'))?.status as { phase?: string } | undefined)?.phase === 'Running', 30_000);
+    const r = (await c.delete(pods, 'pod-fg', { namespace: ns, propagationPolicy: 'Foreground' })) as KubeObject;
+    assert.deepEqual(r.metadata.finalizers, ['foregroundDeletion']);
+    await eventually('the pod deleted in the foreground is gone', async () => !(await exists(pods, 'pod-fg')), 30_000);
   });
 
   test('a dependent whose owner the caches have not seen yet is kept (the owner is looked up)', async () => {
