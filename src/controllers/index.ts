@@ -3,8 +3,9 @@
 // with startController (controller.ts). Node IPAM predates the runner and keeps its own start
 // function (node-ipam.ts), so it is not listed.
 import type { ControllerDef } from './controller.js';
+import { deploymentController } from './deployment.js';
 import { garbageCollector } from './garbage-collector.js';
 import { namespaceController } from './namespace.js';
 
 /** Every controller the control plane runs, in start order. */
-export const CONTROLLERS: ControllerDef[] = [garbageCollector, namespaceController];
+export const CONTROLLERS: ControllerDef[] = [garbageCollector, namespaceController, deploymentController];
