@@ -49,6 +49,7 @@ export function createEventRecorder(client: Client, opts: EventRecorderOptions):
   const limit = opts.cacheSize ?? 4096;
   let chain: Promise<void> = Promise.resolve();
   let stopped = false;
+  let seq = 0;
 
   async function write(key: string, ev: KubeObject, s: Seen): Promise<void> {
     try {
@@ -81,8 +82,11 @@ export function createEventRecorder(client: Client, opts: EventRecorderOptions):
         seen.delete(key);
         seen.set(key, s); // most recently used last
       } else {
-        // client-go names events <object>.<hex timestamp>
-        s = { name: `${m.name}.${(clock.now() * 1e6 + (randomBytes(2).readUInt16BE(0) % 1000)).toString(16)}`, namespace, count: 1, firstTimestamp: now };
+        // client-go names events <object>.<hex UnixNano>. Nanoseconds exceed a double's integer
+        // precision, so BigInt; the sub-millisecond part is random plus a counter, so events about
+        // one object within one millisecond get distinct names.
+        const subMs = (randomBytes(4).readUInt32BE(0) + seq++) % 1_000_000;
+        s = { name: `${m.name}.${(BigInt(clock.now()) * 1_000_000n + BigInt(subMs)).toString(16)}`, namespace, count: 1, firstTimestamp: now };
         seen.set(key, s);
         if (seen.size > limit) seen.delete(seen.keys().next().value!);
       }
