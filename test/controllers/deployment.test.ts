@@ -32,7 +32,7 @@ async function eventually(what: string, cond: () => boolean | Promise<boolean>, 
 
 const podTemplate = (app: string, image: string) => ({ metadata: { labels: { app } }, spec: { containers: [{ name: 'c', image }] } });
 
-function deployment(name: string, o: { replicas?: number; image?: string; strategy?: unknown; history?: number } = {}): KubeObject {
+function deployment(name: string, o: { replicas?: number; image?: string; strategy?: unknown; history?: number; deadline?: number } = {}): KubeObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -43,6 +43,7 @@ function deployment(name: string, o: { replicas?: number; image?: string; strate
       template: podTemplate(name, o.image ?? 'v1'),
       ...(o.strategy ? { strategy: o.strategy } : {}),
       ...(o.history !== undefined ? { revisionHistoryLimit: o.history } : {}),
+      ...(o.deadline !== undefined ? { progressDeadlineSeconds: o.deadline } : {}),
     },
   };
 }
@@ -206,5 +207,16 @@ describe('Deployment controller (ReplicaSet management)', () => {
     assert.equal(v1.metadata.annotations?.['deployment.kubernetes.io/revision-history'], '1');
     assert.equal((await getDeploy('undo')).metadata.annotations?.['deployment.kubernetes.io/revision'], '3');
     assert.equal((await replicaSets('undo')).size, 2, 'no third ReplicaSet');
+  });
+
+  test('a rollout that makes no progress within progressDeadlineSeconds is reported as exceeded', async () => {
+    await c.create(DEPLOY, deployment('stuck', { deadline: 1 }));
+    await eventually('the ReplicaSet exists', async () => (await replicaSets('stuck')).size === 1);
+    const rs = (await replicaSets('stuck')).get('v1')!;
+    await setStatus(rs, 3, 0);
+    await eventually('Progressing turns False with ProgressDeadlineExceeded', async () => (await progressing('stuck'))?.reason === 'ProgressDeadlineExceeded');
+    const p = await progressing('stuck');
+    assert.equal(p?.status, 'False');
+    assert.equal(p?.message, `ReplicaSet "${rs.metadata.name}" has timed out progressing.`);
   });
 });
