@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { isStatusError } from '../../src/api/errors.js';
 import { resourceFor } from '../../src/api/kinds.js';
 import type { KubeObject, OwnerReference } from '../../src/api/types.js';
+import { finalizersForPropagation } from '../../src/apiserver/registry.js';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
 import type { Client } from '../../src/client/client.js';
 import { startController, type RunningController } from '../../src/controllers/controller.js';
@@ -38,6 +39,16 @@ describe('planDependent', () => {
     { name: 'a dependent already being deleted is left alone', dep: obj({ ownerReferences: [ref('a')], deletionTimestamp: '2026-01-01T00:00:00Z' }), states: [['a', 'absent']], want: { action: 'none' } },
   ];
   for (const c of cases) test(c.name, () => assert.deepEqual(planDependent(c.dep, new Map(c.states), c.hasDependents ?? false), c.want));
+});
+
+describe('finalizersForPropagation (the API server side)', () => {
+  const cases: { name: string; have: string[]; policy: 'Background' | 'Foreground' | 'Orphan' | undefined; want: string[] }[] = [
+    { name: 'Orphan adds the orphan finalizer', have: [], policy: 'Orphan', want: ['orphan'] },
+    { name: 'Foreground adds foregroundDeletion and drops orphan', have: ['example.com/x', 'orphan'], policy: 'Foreground', want: ['example.com/x', 'foregroundDeletion'] },
+    { name: 'Background drops both collector finalizers and keeps the others', have: ['foregroundDeletion', 'example.com/x'], policy: 'Background', want: ['example.com/x'] },
+    { name: 'no policy keeps what the object has', have: ['orphan'], policy: undefined, want: ['orphan'] },
+  ];
+  for (const c of cases) test(c.name, () => assert.deepEqual(finalizersForPropagation(c.have, c.policy), c.want));
 });
 
 describe('planOwner', () => {
