@@ -6,6 +6,7 @@ import type { ControllerDef } from './controller.js';
 import { deploymentController } from './deployment.js';
 import { garbageCollector } from './garbage-collector.js';
 import { namespaceController } from './namespace.js';
+import { createReplicaSetController } from './replicaset.js';
 
 /** Every controller the control plane runs, in start order. */
-export const CONTROLLERS: ControllerDef[] = [garbageCollector, namespaceController, deploymentController];
+export const CONTROLLERS: ControllerDef[] = [garbageCollector, namespaceController, deploymentController, createReplicaSetController()];
