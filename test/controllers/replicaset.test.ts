@@ -1,9 +1,9 @@
 // The ReplicaSet controller against the real API server, with the scheduler and simulated nodes so
 // pods are bound and go Running and Ready: it keeps spec.replicas pods, replaces deleted ones,
 // scales both ways, adopts matching orphans and releases pods that stop matching, never creates
-// more than asked while its writes are in flight, reports status and records Kubernetes' events,
-// and reports a ReplicaFailure condition while pods cannot be created. Each test uses its own
-// ReplicaSet name and labels; one controller runs for the suite.
+// more than asked while its writes are in flight, stops counting failed pods, reports status and
+// records Kubernetes' events, and reports a ReplicaFailure condition while pods cannot be created.
+// Each test uses its own ReplicaSet name and labels; one controller runs for the suite.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -210,6 +210,20 @@ describe('ReplicaSet controller', () => {
       const pods = await podsOf('release');
       return pods.length === 2 && pods.every((p) => ownedBy(p, rs.metadata.uid));
     });
+  });
+
+  test('a pod that failed no longer counts and is replaced', async () => {
+    await c.create(RS, replicaSet('terminal', 1));
+    await eventually('one running pod', async () => (await statusOf('terminal')).readyReplicas === 1);
+    const [p] = await podsOf('terminal');
+    const name = p?.metadata.name ?? '';
+    await c.patch(PODS, name, 'merge', { status: { phase: 'Failed', conditions: [{ type: 'Ready', status: 'False' }] } }, { namespace: ns, subresource: 'status' });
+    await eventually('a replacement beside the failed pod', async () => {
+      const active = await podsOf('terminal');
+      return active.length === 1 && active[0]?.metadata.name !== name;
+    });
+    assert.ok((await podsOf('terminal', false)).some((x) => x.metadata.name === name), 'the failed pod is left in place');
+    await eventually('status counts only the active pod', async () => (await statusOf('terminal')).replicas === 1 && (await statusOf('terminal')).readyReplicas === 1);
   });
 
   test('availableReplicas waits for minReadySeconds', async () => {
