@@ -62,7 +62,19 @@ export function createEventRecorder(client: Client, opts: EventRecorderOptions):
           // the event was deleted meanwhile: record it afresh
         }
       }
-      await client.create(EVENTS, ev, { namespace: s.namespace });
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await client.create(EVENTS, ev, { namespace: s.namespace });
+          return;
+        } catch (e) {
+          // another recorder (another component) took the name in the same instant: pick another
+          if (!isStatusError(e, 'AlreadyExists') || attempt >= 3) throw e;
+          s.name = `${s.name.slice(0, s.name.lastIndexOf('.'))}.${(BigInt(clock.now()) * 1_000_000n + BigInt(randomBytes(4).readUInt32BE(0) % 1_000_000)).toString(16)}`;
+          const live = seen.get(key);
+          if (live) live.name = s.name;
+          (ev.metadata as { name: string }).name = s.name;
+        }
+      }
     } catch (e) {
       seen.delete(key);
       log.warn('could not record event', { reason: String(ev.reason), err: (e as Error).message });
