@@ -24,7 +24,7 @@ export async function startControlPlane(srv: ApiServer, flags: ServerFlags, mode
   await scheduler.start();
   let pool: SimNodePool | undefined;
   if (mode === 'up' && flags.simNodes > 0) {
-    pool = new SimNodePool(srv.client('sim-kubelet'), { names: Array.from({ length: flags.simNodes }, (_, i) => `sim-${i}`), capacity: flags.simNodeCapacity });
+    pool = new SimNodePool(srv.client('sim-kubelet'), { names: Array.from({ length: flags.simNodes }, (_, i) => `sim-${i}`), capacity: flags.simNodeCapacity, unreadyImages: flags.simUnreadyImages });
     await pool.start();
   }
   return {

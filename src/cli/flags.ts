@@ -14,6 +14,7 @@ export const SERVER_FLAGS = {
   'lb-pool': { type: 'string' },
   'sim-nodes': { type: 'string' },
   'sim-node-capacity': { type: 'string' },
+  'sim-unready-images': { type: 'string' },
   'no-local-node': { type: 'boolean' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -30,6 +31,8 @@ export interface ServerFlags {
   simNodes: number;
   /** Capacity of each simulated node: cpu, memory, pods, ephemeral-storage. */
   simNodeCapacity: Record<string, string>;
+  /** Images whose containers never become ready on simulated nodes. */
+  simUnreadyImages: string[];
   localNode: boolean;
   logLevel?: string;
   help: boolean;
@@ -76,6 +79,7 @@ export function parseServerFlags(argv: string[]): ServerFlags {
     nodePortRange: [Number(m[1]), Number(m[2])],
     simNodes: int('sim-nodes', values['sim-nodes'], 0),
     simNodeCapacity: parseCapacity(values['sim-node-capacity']),
+    simUnreadyImages: (values['sim-unready-images'] ?? '').split(',').filter(Boolean),
     localNode: !values['no-local-node'],
     ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),
     help: values.help ?? false,

@@ -20,6 +20,7 @@ export const SERVER_USAGE = `Usage: skiff up|server [flags]
   --service-node-port-range A-B  NodePort range (default 30000-32767)
   --sim-nodes N                  add N simulated nodes (skiff up)
   --sim-node-capacity LIST       each simulated node's capacity, e.g. cpu=8,memory=32Gi,pods=110
+  --sim-unready-images LIST      images that run but never become ready on simulated nodes
   --no-local-node                no real local node (skiff up)
 `;
 

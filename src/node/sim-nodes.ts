@@ -58,6 +58,9 @@ export interface SimNodePoolOptions {
    *  this keeps the sims' share of it small, and writes coalesce (a pod due to run before its
    *  Pending write went out is written once, as Running). */
   maxInflightWrites?: number;
+  /** Container images that run but never become ready on these nodes — a rollout of a broken
+   *  image, for lessons and tests (as a failing readiness probe would). */
+  unreadyImages?: string[];
 }
 
 /** Runs `fn` over `items` with at most `limit` calls in flight; rejects with the first failure
@@ -122,6 +125,7 @@ export class SimNodePool {
       startDelayMs: opts.startDelayMs ?? 1000,
       jobPodRunMs: opts.jobPodRunMs ?? 5000,
       maxInflightWrites: opts.maxInflightWrites ?? 4,
+      ...(opts.unreadyImages?.length ? { unreadyImages: new Set(opts.unreadyImages) } : {}),
     });
     this.nodeInformer = createInformer<KubeObject>(client, nodesRT, { clock: this.clock });
     this.nodeInformer.onAdd((n) => this.observeNode(n as unknown as Node));

@@ -42,6 +42,8 @@ export interface SimPodDriverOptions {
   jobPodRunMs: number;
   /** Status writes and deletes in flight at once. */
   maxInflightWrites: number;
+  /** Images that run but never become ready. */
+  unreadyImages?: ReadonlySet<string>;
 }
 
 const STAGE_RANK: Record<SimPodStage, number> = { pending: 0, running: 1, succeeded: 2 };
@@ -299,6 +301,7 @@ export class SimPodDriver {
       startTime: t.startTime,
       ...(t.runningAt !== undefined ? { runningAt: rfc3339(t.runningAt) } : {}),
       ...(t.finishedAt !== undefined ? { finishedAt: rfc3339(t.finishedAt) } : {}),
+      ...(this.opts.unreadyImages ? { unreadyImages: this.opts.unreadyImages } : {}),
     });
     try {
       await this.client.patch(pods, t.name, 'merge', { status }, { namespace: t.namespace, subresource: 'status' });

@@ -19,6 +19,8 @@ export interface SimPodFacts {
   runningAt?: string;
   /** When the containers finished (`succeeded`). */
   finishedAt?: string;
+  /** Images whose containers run but never become ready (a failing readiness probe, simulated). */
+  unreadyImages?: ReadonlySet<string>;
 }
 
 /** Conditions the kubelet owns; any other condition (DisruptionTarget, readiness gates) is kept. */
@@ -124,12 +126,16 @@ export function simPodStatus(pod: Pod, stage: SimPodStage, f: SimPodFacts): PodS
     );
   } else if (stage === 'running') {
     initStatuses = inits.map((c) => (isSidecar(c) ? started(pod, c, f, 'running') : { ...started(pod, c, { ...f, finishedAt: f.runningAt }, 'completed'), ready: true }));
-    statuses = containers.map((c) => started(pod, c, f, 'running'));
+    const unreadyImages = f.unreadyImages;
+    const neverReady = (c: Container) => !!unreadyImages && (unreadyImages.has(c.image ?? '') || unreadyImages.has(normalizeImage(c.image ?? '')));
+    statuses = containers.map((c) => (neverReady(c) ? { ...started(pod, c, f, 'running'), ready: false } : started(pod, c, f, 'running')));
+    const notReady = containers.filter(neverReady).map((c) => c.name);
+    const unready = `containers with unready status: [${notReady.join(' ')}]`;
     conds.push(
       condition('PodReadyToStartContainers', 'True', at, previous),
       condition('Initialized', 'True', at, previous),
-      condition('Ready', 'True', at, previous),
-      condition('ContainersReady', 'True', at, previous),
+      notReady.length ? condition('Ready', 'False', at, previous, 'ContainersNotReady', unready) : condition('Ready', 'True', at, previous),
+      notReady.length ? condition('ContainersReady', 'False', at, previous, 'ContainersNotReady', unready) : condition('ContainersReady', 'True', at, previous),
     );
   } else {
     initStatuses = inits.map((c) => (isSidecar(c) ? started(pod, c, f, 'completed') : { ...started(pod, c, { ...f, finishedAt: f.runningAt }, 'completed'), ready: true }));

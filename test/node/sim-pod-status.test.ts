@@ -203,3 +203,14 @@ test('simInternalIP gives stable, distinct addresses inside 10.200.0.0/16', () =
   for (const ip of ips) assert.match(ip, /^10\.200\.\d+\.\d+$/);
   assert.equal(simInternalIP('sim-0', new Set()), ips[0], 'the same name gets the same address in a new pool');
 });
+
+test('a container whose image is configured unready runs but never becomes ready', () => {
+  const pod: Pod = { metadata: { name: 'p', uid: 'u' }, spec: { containers: [{ name: 'app', image: 'nginx:broken' }, { name: 'side', image: 'busybox' }] } };
+  const f: SimPodFacts = { hostIP: '10.200.0.1', podIP: '10.42.0.2', startTime: '2026-01-01T00:00:00Z', runningAt: '2026-01-01T00:00:01Z', unreadyImages: new Set(['nginx:broken']) };
+  const st = simPodStatus(pod, 'running', f);
+  assert.equal(st.phase, 'Running');
+  assert.deepEqual(st.containerStatuses?.map((c) => [c.name, c.ready, !!c.state?.running]), [['app', false, true], ['side', true, true]]);
+  const ready = st.conditions?.find((c) => c.type === 'Ready');
+  assert.equal(ready?.status, 'False');
+  assert.equal(ready?.message, 'containers with unready status: [app]');
+});
