@@ -39,6 +39,11 @@ describe('deployments on simulated nodes', () => {
     assert.match(await ok(['get', 'deploy', 'web']), /web\s+3\/3\s+3\s+3/);
     const rs = await ok(['get', 'rs', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name} {.items[0].metadata.annotations.deployment\\.kubernetes\\.io/revision}']);
     assert.match(rs, /^web-[a-z0-9]+ 1$/);
+    const d = await ok(['describe', 'deploy', 'web']);
+    assert.match(d, /NewReplicaSet:\s+web-[a-z0-9]+ \(3\/3 replicas created\)/);
+    assert.match(d, /Normal\s+ScalingReplicaSet\s+.*deployment-controller\s+Scaled up replica set web-[a-z0-9]+ from 0 to 3/);
+    const rsd = await ok(['describe', 'rs', '-l', 'app=web']);
+    assert.match(rsd, /Normal\s+SuccessfulCreate\s+.*replicaset-controller\s+Created pod: web-[a-z0-9]+-[a-z0-9]{5}/);
   });
 
   test('a deleted pod is replaced at once', async () => {
