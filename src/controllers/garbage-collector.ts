@@ -53,7 +53,7 @@ export type DependentPlan =
  * dependents of its own, otherwise as its own finalizers ask (orphan, foreground) or in the
  * background.
  */
-export function planDependent(dep: KubeObject, states: ReadonlyMap<string, OwnerState>, hasDependents: boolean): DependentPlan {
+export function planDependent(dep: KubeObject, states: ReadonlyMap<string, OwnerState>, hasDependents: boolean | (() => boolean)): DependentPlan {
   const m = dep.metadata;
   const refs = m.ownerReferences ?? [];
   if (m.deletionTimestamp || refs.length === 0) return { action: 'none' };
@@ -62,7 +62,7 @@ export function planDependent(dep: KubeObject, states: ReadonlyMap<string, Owner
   const gone = refs.filter((r) => state(r) !== 'solid');
   if (solid.length > 0) return gone.length > 0 ? { action: 'removeOwnerReferences', uids: gone.map((r) => r.uid) } : { action: 'none' };
   const waiting = refs.some((r) => state(r) === 'waitingForDependents');
-  if (waiting && hasDependents) return { action: 'delete', propagationPolicy: 'Foreground' };
+  if (waiting && (typeof hasDependents === 'function' ? hasDependents() : hasDependents)) return { action: 'delete', propagationPolicy: 'Foreground' };
   const fins = m.finalizers ?? [];
   if (fins.includes(ORPHAN_FINALIZER)) return { action: 'delete', propagationPolicy: 'Orphan' };
   if (fins.includes(FOREGROUND_FINALIZER)) return { action: 'delete', propagationPolicy: 'Foreground' };
@@ -195,7 +195,8 @@ async function collectDependent(ctx: ControllerContext, rt: ResourceType, dep: K
     if (st === undefined) known.set(memo, (st = await ownerState(ctx, dep, r)));
     states.set(r.uid, st);
   }
-  const plan = planDependent(dep, states, dependentsOf(ctx, dep.metadata.uid ?? '').length > 0);
+  // whether it has dependents of its own matters only when an owner waits for them: ask lazily
+  const plan = planDependent(dep, states, () => dependentsOf(ctx, dep.metadata.uid ?? '').length > 0);
   const ns = dep.metadata.namespace;
   if (plan.action === 'delete') {
     await ctx.client
@@ -244,6 +245,13 @@ async function reconcileGc(key: string, ctx: ControllerContext): Promise<Result>
     // another, living owner); a dependent is deleted only once its absence is confirmed
     const known = new Map<string, OwnerState>();
     for (const d of dependentsOf(ctx, k.uid)) await collectDependent(ctx, d.rt, d.obj, known);
+    return done();
+  }
+  // A live owner not being deleted through a GC finalizer has nothing to do for its dependents:
+  // skip looking them up (a ReplicaSet's thousands of pods change all the time).
+  const fins = obj.metadata.finalizers ?? [];
+  if (!obj.metadata.deletionTimestamp || (!fins.includes(ORPHAN_FINALIZER) && !fins.includes(FOREGROUND_FINALIZER))) {
+    await collectDependent(ctx, k.rt, obj);
     return done();
   }
   const deps = dependentsOf(ctx, k.uid);
