@@ -64,12 +64,13 @@ describe('deployments on simulated nodes', () => {
 
   test('set image rolls out a new revision; history lists both; undo goes back', async () => {
     await ok(['set', 'image', 'deploy/web', 'nginx=nginx:1.26']);
+    await ok(['annotate', 'deploy/web', 'kubernetes.io/change-cause=move to 1.26']);
     assert.match(await ok(['rollout', 'status', 'deploy/web', '--timeout=90s'], undefined, 100_000), /successfully rolled out/);
     assert.equal(await ok(['get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']), 'nginx:1.26');
     const history = await ok(['rollout', 'history', 'deploy/web']);
     assert.match(history, /REVISION\s+CHANGE-CAUSE/);
     assert.match(history, /^1\s/m);
-    assert.match(history, /^2\s/m);
+    assert.match(history, /^2\s+move to 1\.26$/m);
     assert.match(await ok(['rollout', 'undo', 'deploy/web']), /rolled back/);
     assert.match(await ok(['rollout', 'status', 'deploy/web', '--timeout=90s'], undefined, 100_000), /successfully rolled out/);
     assert.equal(await ok(['get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']), 'nginx:1.25');
