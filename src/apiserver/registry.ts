@@ -88,6 +88,13 @@ function unchanged(next: KubeObject, old: KubeObject): boolean {
   return strip(next, next.metadata.managedFields ?? old.metadata.managedFields) === strip(old, old.metadata.managedFields);
 }
 
+/** The store's expected failures of a write to an existing object, as the API answers them. */
+function asStatusError(rt: ResourceType, name: string, e: unknown): unknown {
+  if (e instanceof RevisionMismatchError) return errors.staleConflict(rt.plural, rt.group, name);
+  if (e instanceof KeyNotFoundError) return errors.notFound(rt.plural, rt.group, name);
+  return e;
+}
+
 export class Registry {
   constructor(
     readonly store: Store,
@@ -298,13 +305,11 @@ export class Registry {
         undo();
         return { obj: next, created: false };
       }
-      const kv = await this.store.update(cur.key, encode(next), cur.rev);
+      const written = await this.writeRaw(rt, cur, next);
       if (rt.kind === 'Service') this.allocators.releaseDropped(old, next);
-      return { obj: await this.committed(rt, kv), created: false };
+      return { obj: written, created: false };
     } catch (e) {
       undo();
-      if (e instanceof RevisionMismatchError) throw errors.staleConflict(rt.plural, rt.group, name);
-      if (e instanceof KeyNotFoundError) throw errors.notFound(rt.plural, rt.group, name);
       throw e;
     }
   }
@@ -315,9 +320,7 @@ export class Registry {
       const kv = await this.store.update(cur.key, encode(next), cur.rev);
       return await this.committed(rt, kv);
     } catch (e) {
-      if (e instanceof RevisionMismatchError) throw errors.staleConflict(rt.plural, rt.group, next.metadata.name ?? '');
-      if (e instanceof KeyNotFoundError) throw errors.notFound(rt.plural, rt.group, next.metadata.name ?? '');
-      throw e;
+      throw asStatusError(rt, next.metadata.name ?? '', e);
     }
   }
 
@@ -423,9 +426,7 @@ export class Registry {
       out.metadata.resourceVersion = String(kv.modRevision);
       return out;
     } catch (e) {
-      if (e instanceof RevisionMismatchError) throw errors.staleConflict(rt.plural, rt.group, cur.obj.metadata.name ?? '');
-      if (e instanceof KeyNotFoundError) throw errors.notFound(rt.plural, rt.group, cur.obj.metadata.name ?? '');
-      throw e;
+      throw asStatusError(rt, cur.obj.metadata.name ?? '', e);
     }
   }
 
