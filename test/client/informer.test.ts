@@ -13,19 +13,13 @@ import { createClient, type Client, type WatchOptions } from '../../src/client/c
 import { createHttpTransport } from '../../src/client/http.js';
 import { createInformer } from '../../src/client/informer.js';
 import type { WatchStream } from '../../src/client/transport.js';
+import { eventually } from '../support/eventually.js';
 
 const configmaps = resourceFor('', 'v1', 'configmaps');
 const NS = 'default';
 const LABELS = { app: 'informer-test' };
 
 /** Polls `cond` until it holds; fails with `what` if it never does. Asserts state, not time. */
-async function eventually(what: string, cond: () => boolean | Promise<boolean>, limitMs = 15_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A client whose watches can be held at a gate, and whose current watch can be cut: lets the
  *  test keep the informer away from the server while history moves on. */

@@ -13,18 +13,12 @@ import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
 import { splitCacheKey } from '../../src/client/cache.js';
 import type { Client } from '../../src/client/client.js';
 import { done, requeueAfter, startController, type ControllerContext, type ControllerDef, type Result } from '../../src/controllers/controller.js';
+import { eventually } from '../support/eventually.js';
 
 const configmaps = resourceFor('', 'v1', 'configmaps');
 const secrets = resourceFor('', 'v1', 'secrets');
 const ns = 'default';
 
-async function eventually(what: string, cond: () => boolean | Promise<boolean>, limitMs = 15_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const cm = (name: string, data: Record<string, string>, mirror = true): KubeObject => ({

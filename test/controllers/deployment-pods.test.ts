@@ -17,18 +17,12 @@ import { startNodeIpam } from '../../src/controllers/node-ipam.js';
 import { createReplicaSetController } from '../../src/controllers/replicaset.js';
 import { SimNodePool } from '../../src/node/sim-nodes.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { eventually } from '../support/eventually.js';
 
 const DEPLOY = resourceFor('apps', 'v1', 'deployments');
 const PODS = resourceFor('', 'v1', 'pods');
 const ns = 'default';
 
-async function eventually(what: string, cond: () => boolean | Promise<boolean>, limitMs = 30_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const template = (image: string) => ({ metadata: { labels: { app: 'story' } }, spec: { containers: [{ name: 'c', image }] } });
 

@@ -16,19 +16,13 @@ import type { Client } from '../../src/client/client.js';
 import { startController, type RunningController } from '../../src/controllers/controller.js';
 import { computeHash, type Deployment, type ReplicaSet } from '../../src/controllers/deployment-math.js';
 import { deploymentController, flushDeploymentEvents } from '../../src/controllers/deployment.js';
+import { eventually } from '../support/eventually.js';
 
 const DEPLOY = resourceFor('apps', 'v1', 'deployments');
 const RS = resourceFor('apps', 'v1', 'replicasets');
 const EVENTS = resourceFor('', 'v1', 'events');
 const ns = 'default';
 
-async function eventually(what: string, cond: () => boolean | Promise<boolean>, limitMs = 20_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const podTemplate = (app: string, image: string) => ({ metadata: { labels: { app } }, spec: { containers: [{ name: 'c', image }] } });
 

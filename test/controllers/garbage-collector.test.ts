@@ -17,6 +17,7 @@ import { startNodeIpam } from '../../src/controllers/node-ipam.js';
 import { SimNodePool } from '../../src/node/sim-nodes.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { garbageCollector, planDependent, planOwner, type DependentPlan, type OwnerState } from '../../src/controllers/garbage-collector.js';
+import { eventually } from '../support/eventually.js';
 
 const configmaps = resourceFor('', 'v1', 'configmaps');
 const secrets = resourceFor('', 'v1', 'secrets');
@@ -64,13 +65,6 @@ describe('planOwner', () => {
     assert.deepEqual(planOwner(obj({ ...deleting, finalizers: ['example.com/x'] }), [plain]), { action: 'none' }));
 });
 
-async function eventually(what: string, cond: () => Promise<boolean>, limitMs = 15_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('garbage collector against the API server', () => {
   let srv: ApiServer;

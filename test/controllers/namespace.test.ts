@@ -12,6 +12,7 @@ import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
 import type { Client } from '../../src/client/client.js';
 import { startController, type RunningController } from '../../src/controllers/controller.js';
 import { mergeConditions, namespaceController, planNamespaceConditions, type NamespaceCondition } from '../../src/controllers/namespace.js';
+import { eventually } from '../support/eventually.js';
 
 const configmaps = resourceFor('', 'v1', 'configmaps');
 const secrets = resourceFor('', 'v1', 'secrets');
@@ -51,13 +52,6 @@ describe('mergeConditions', () => {
   for (const k of cases) test(k.name, () => assert.deepEqual(mergeConditions(k.current, k.next, 'now'), k.want));
 });
 
-async function eventually(what: string, cond: () => Promise<boolean>, limitMs = 15_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('namespace controller against the API server', () => {
   let srv: ApiServer;

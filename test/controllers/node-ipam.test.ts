@@ -10,17 +10,11 @@ import { resourceFor } from '../../src/api/kinds.js';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
 import type { Client } from '../../src/client/client.js';
 import { CidrSet, startNodeIpam } from '../../src/controllers/node-ipam.js';
+import { eventually } from '../support/eventually.js';
 
 const nodes = resourceFor('', 'v1', 'nodes');
 const events = resourceFor('', 'v1', 'events');
 
-async function eventually(what: string, cond: () => boolean | Promise<boolean>, limitMs = 15_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('CidrSet hands out blocks in order, walking on past freed ones until it wraps', () => {
   const s = new CidrSet('10.42.0.0/22', 24);

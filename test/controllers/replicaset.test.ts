@@ -19,19 +19,13 @@ import { startNodeIpam } from '../../src/controllers/node-ipam.js';
 import { createReplicaSetController } from '../../src/controllers/replicaset.js';
 import { SimNodePool } from '../../src/node/sim-nodes.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { eventually } from '../support/eventually.js';
 
 const PODS = resourceFor('', 'v1', 'pods');
 const RS = resourceFor('apps', 'v1', 'replicasets');
 const EVENTS = resourceFor('', 'v1', 'events');
 const ns = 'default';
 
-async function eventually(what: string, cond: () => boolean | Promise<boolean>, limitMs = 20_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const replicaSet = (name: string, replicas: number, extra: Record<string, unknown> = {}): KubeObject => ({
   apiVersion: 'apps/v1',

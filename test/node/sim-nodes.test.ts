@@ -19,19 +19,13 @@ import { startNodeIpam } from '../../src/controllers/node-ipam.js';
 import { SimNodePool } from '../../src/node/sim-nodes.js';
 import { FakeClock, realClock, type Clock } from '../../src/util/clock.js';
 import { cidrContains, parseIpv4, parseIpv4Cidr } from '../../src/util/ipv4-cidr.js';
+import { eventually } from '../support/eventually.js';
 
 const pods = resourceFor('', 'v1', 'pods');
 const nodes = resourceFor('', 'v1', 'nodes');
 const leases = resourceFor('coordination.k8s.io', 'v1', 'leases');
 
 /** Polls `cond` until it holds; fails with `what` if it never does. Asserts state, not time. */
-async function eventually(what: string, cond: () => boolean | Promise<boolean>, limitMs = 15_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** The real clock, counting the timers armed and not yet fired or cancelled. */
 function countingClock(): Clock & { live(): number } {

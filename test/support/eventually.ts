@@ -1,0 +1,11 @@
+// Waiting for state, not time: polls `cond` until it holds, failing with `what` after `limitMs`.
+// Tests assert what happened; the limit only bounds how long a broken run takes to say so.
+import assert from 'node:assert/strict';
+
+export async function eventually(what: string, cond: () => boolean | Promise<boolean>, limitMs = 30_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
