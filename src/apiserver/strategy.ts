@@ -58,7 +58,7 @@ export function prepareForUpdate(rt: ResourceType, obj: KubeObject, old: KubeObj
 /** On an update through /status: only status (and nothing of spec or metadata's user fields) changes. */
 export function prepareForStatusUpdate(obj: KubeObject, old: KubeObject): KubeObject {
   const { status } = obj;
-  const next: KubeObject = { ...structuredClone(old), metadata: { ...structuredClone(old.metadata) } };
+  const next: KubeObject = structuredClone(old);
   if (status === undefined) delete next.status;
   else next.status = status;
   // resourceVersion from the request stays, as a precondition
