@@ -50,7 +50,8 @@ export interface EnvDeps {
   /** Reads a ConfigMap or Secret of the pod's namespace; undefined when it does not exist. A throw becomes the error. */
   get(resource: 'configmaps' | 'secrets', namespace: string, name: string): Promise<object | undefined>;
   podIP: string;
-  podIPs: string[];
+  /** Every pod address, primary first; defaults to [podIP]. */
+  podIPs?: string[];
   hostIP: string;
   /** The node's addresses (status.hostIPs); defaults to [hostIP]. */
   hostIPs?: string[];
@@ -71,7 +72,8 @@ export type EnvResult = { env: Record<string, string>; warnings?: string[] } | {
 /** Facts the downward API reads that are not in the pod object itself. */
 export interface DownwardFacts {
   podIP: string;
-  podIPs: string[];
+  /** Every pod address, primary first; defaults to [podIP]. */
+  podIPs?: string[];
   hostIP: string;
   hostIPs?: string[];
   nodeName: string;
@@ -207,7 +209,7 @@ export function podFieldValue(pod: Pod, ref: ObjectFieldSelector, facts: Downwar
     const map = sub[1] === 'metadata.labels' ? meta.labels : meta.annotations;
     return { value: map?.[sub[2] ?? ''] ?? '' };
   }
-  const podIPs = facts.podIPs.length > 0 ? facts.podIPs : facts.podIP ? [facts.podIP] : [];
+  const podIPs = facts.podIPs && facts.podIPs.length > 0 ? facts.podIPs : facts.podIP ? [facts.podIP] : [];
   switch (path) {
     case 'metadata.name':
       return { value: meta.name ?? '' };
