@@ -95,18 +95,21 @@ async function setUpVolume(pod: Pod, v: Volume, dir: string, deps: VolumeDeps, w
 }
 
 async function setUpEmptyDir(v: Volume, dir: string, warnings: string[]): Promise<undefined> {
-  await mkdir(dir, { recursive: true });
+  let fresh = !(await stat(dir).catch(() => undefined));
+  if (fresh) await mkdir(dir, { recursive: true });
   if (v.emptyDir?.medium === 'Memory' && !mountPoints().has(dir)) {
     if (process.platform !== 'linux' || process.getuid?.() !== 0) {
-      warnings.push(`emptyDir "${v.name}" with medium Memory needs root on Linux to mount a tmpfs; it is a plain directory on disk instead`);
+      if (fresh) warnings.push(`emptyDir "${v.name}" with medium Memory needs root on Linux to mount a tmpfs; it is a plain directory on disk instead`);
     } else {
       const limit = v.emptyDir.sizeLimit === undefined ? undefined : wholeBytes(String(v.emptyDir.sizeLimit));
       const size = limit ?? Math.floor(totalmem() / 2);
       await run('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+      fresh = true;
     }
   }
-  // emptyDir is world-writable, as the kubelet makes it, so containers running as any user can share it.
-  await chmod(dir, 0o777);
+  // World-writable, as the kubelet makes emptyDir, so containers running as any user can share it;
+  // set once, so a container that tightens it later is not overruled on the next sync.
+  if (fresh) await chmod(dir, 0o777);
   return undefined;
 }
 

@@ -252,6 +252,24 @@ test('emptyDir medium Memory is a real tmpfs, sized by sizeLimit, mounted once a
   await tearDownVolumes(podDir);
 });
 
+test('without root, emptyDir medium Memory is a plain directory and says so once', async (t) => {
+  const podDir = await scratch(t);
+  const real = process.getuid;
+  process.getuid = () => 1000;
+  try {
+    const p = pod([{ name: 'cache', emptyDir: { medium: 'Memory' } }]);
+    assert.deepEqual(await setUpVolumes(p, podDir, deps({})), {
+      ok: true,
+      warnings: ['emptyDir "cache" with medium Memory needs root on Linux to mount a tmpfs; it is a plain directory on disk instead'],
+    });
+    assert.deepEqual(await setUpVolumes(p, podDir, deps({})), { ok: true, warnings: [] });
+    assert.equal(mountPoints().has(join(podDir, 'volumes', 'cache')), false);
+    assert.ok((await stat(join(podDir, 'volumes', 'cache'))).isDirectory());
+  } finally {
+    process.getuid = real;
+  }
+});
+
 test('mountsFor gives each volumeMount in order with subPaths joined safely and file-backed volumes read-only', async (t) => {
   const podDir = await scratch(t);
   const host = await mkdtemp(join(tmpdir(), 'skiff-host-'));
