@@ -9,3 +9,19 @@ export async function eventually(what: string, cond: () => boolean | Promise<boo
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * Calls `fn` until it stops throwing (an assertion holds), returning its value; after `timeoutMs`
+ * the last failure is rethrown, so the test says what was still wrong.
+ */
+export async function until<T>(fn: () => T | Promise<T>, opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
+    }
+  }
+}
