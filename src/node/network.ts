@@ -6,7 +6,7 @@
 // otherwise, so the agent can fall back to host networking and say so instead of pretending.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** Where iproute2 keeps named network namespaces (bind-mounted nsfs files). */
@@ -232,4 +232,15 @@ export async function listSandboxes(): Promise<string[]> {
     .filter((n) => n.startsWith(SANDBOX_PREFIX) && n.length > SANDBOX_PREFIX.length)
     .map((n) => n.slice(SANDBOX_PREFIX.length))
     .sort();
+}
+
+/**
+ * Turns on IPv4 forwarding (net.ipv4.ip_forward), which pod traffic routed via the bridge to
+ * other interfaces needs. Machine-wide and never turned off again, as every CNI plugin does.
+ * Throws when the sysctl cannot be written.
+ */
+export function enableIpForward(): void {
+  const path = '/proc/sys/net/ipv4/ip_forward';
+  if (readFileSync(path, 'utf8').trim() === '1') return;
+  writeFileSync(path, '1');
 }
