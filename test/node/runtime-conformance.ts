@@ -29,7 +29,7 @@ export function readCriLog(path: string): CriLine[] {
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => {
-      const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (stdout|stderr) ([FP]) (.*)$/.exec(l);
+      const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (stdout|stderr) ([FP]) ([^\n]*)$/.exec(l);
       assert.ok(m, `not a CRI log line: ${JSON.stringify(l)}`);
       return { time: m[1]!, stream: m[2]!, tag: m[3]!, text: m[4]! };
     });
@@ -254,6 +254,31 @@ else:
       assert.match(tty.stdout, /\/dev\/pts\/\d+/);
       const slow = await runExec(runtime.exec(ctr, { argv: ['sleep', '1000'], stdin: false, tty: false, timeoutMs: 200 }));
       assert.notEqual(slow.exitCode, 0);
+    });
+
+    test('a tty container writes its terminal to the log as stdout; stdin reaches it and output is live for attach', async (t) => {
+      const { sandbox, podDir } = await pod(t);
+      const tty = await runToEnd(sandbox, podDir, { name: 'tty', argv: ['sh', '-c', 'tty; echo err >&2'], tty: true });
+      assert.equal(tty.exit.exitCode, 0);
+      assert.match(tty.out.join('\n'), /\/dev\/pts\/\d+/);
+      assert.ok(tty.out.some((l) => l.includes('err')), 'stderr of a tty goes to stdout');
+      const cfg = config(podDir, { name: 'cat', argv: ['sh', '-c', 'read line; echo "got $line"'], stdin: true });
+      const ctr = await runtime.startContainer(sandbox, cfg);
+      assert.ok(ctr.stdin && ctr.output);
+      const live = read(ctr.output.stdout);
+      ctr.stdin.end('hello\n');
+      assert.equal((await ctr.exited).exitCode, 0);
+      assert.equal(await live, 'got hello\n');
+      assert.deepEqual(readCriLog(cfg.logPath).map((l) => l.text), ['got hello']);
+    });
+
+    test('a hostNetwork pod shares the node\'s network and reports the node IP', async (t) => {
+      const { sandbox, podDir } = await pod(t, { hostNetwork: true });
+      assert.equal(sandbox.isolated, false);
+      assert.equal(sandbox.fallbackReason, undefined);
+      assert.equal(sandbox.ip, '127.0.0.1');
+      const r = await runToEnd(sandbox, podDir, { name: 'net', argv: ['readlink', '/proc/self/ns/net'] });
+      assert.deepEqual(r.out, [execFileSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }).trim()]);
     });
 
     test('a container over its memory limit is OOMKilled with exit code 137', async (t) => {

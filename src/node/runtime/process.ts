@@ -225,6 +225,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions): ContainerRunt
       if (cg.ok && pods.size === 0) {
         processes += pidsInTree(cg.version, cgroupBase).length;
         for (const d of cgroupDirs(cg.version, cgroupBase)) await removeTree(d);
+        for (const d of cgroupDirs(cg.version, 'skiff')) removeIfEmpty(d);
       }
       if (isRoot && pods.size === 0) await unmountUnder(stateDir);
       return { sandboxes: ids.size, processes };
