@@ -240,6 +240,24 @@ else:
       assert.ok(!existsSync(target), 'the mount point the runtime created is removed with the pod');
     });
 
+    test('removing a pod leaves another pod\'s bind mount on the same new mount point alone', async (t) => {
+      const target = `/mnt/skiff-conformance-${tag}-shared`;
+      t.after(() => rmSync(target, { recursive: true, force: true }));
+      const a = await pod(t);
+      const b = await pod(t);
+      const mk = (podDir: string, text: string) => {
+        const src = join(podDir, 'vol');
+        mkdirSync(src, { recursive: true });
+        writeFileSync(join(src, 'who'), text);
+        return [{ hostPath: src, containerPath: target, readOnly: false }];
+      };
+      await runtime.startContainer(a.sandbox, config(a.podDir, { name: 'a', argv: ['sleep', '1000'], mounts: mk(a.podDir, 'a') }));
+      const cb = await runtime.startContainer(b.sandbox, config(b.podDir, { name: 'b', argv: ['sleep', '1000'], mounts: mk(b.podDir, 'b') }));
+      await runtime.removePodSandbox(a.sandbox);
+      const r = await runExec(runtime.exec(cb, { argv: ['cat', `${target}/who`], stdin: false, tty: false }));
+      assert.equal(r.stdout, 'b');
+    });
+
     test('exec runs in the container: exit code, stdout, not-found, and a tty', async (t) => {
       const { sandbox, podDir } = await pod(t, { hostname: 'exec-host' });
       const ctr = await runtime.startContainer(sandbox, config(podDir, { name: 'sleeper', argv: ['sleep', '1000'], env: { GREETING: 'hi' } }));

@@ -2,7 +2,7 @@
 // a small state file per sandbox (so a restarted agent knows what its predecessor made), mount
 // points it had to create on the host for bind mounts, and mounts under the pod's directory.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, unlinkSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmdirSync, statSync, unlinkSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Mount } from './runtime.js';
 
@@ -83,9 +83,46 @@ export function createMountPoints(mounts: Mount[]): string[] {
   return created;
 }
 
-/** Removes created mount points, newest first, only while they are empty (never user data). */
+/**
+ * Every mount point in any mount namespace on the machine (one mountinfo read per namespace).
+ * Needed because rmdir of a directory that is a mount point in another namespace succeeds since
+ * Linux 3.18 and silently detaches that mount: another pod (of this agent or another one on the
+ * machine) may have a bind mount on a mount point this pod created.
+ */
+export function mountPointsEverywhere(): Set<string> {
+  const out = new Set<string>();
+  const seen = new Set<string>();
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      const ns = readlinkSync(`/proc/${pid}/ns/mnt`);
+      if (seen.has(ns)) continue;
+      seen.add(ns);
+      for (const line of readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n')) {
+        const p = line.split(' ')[4];
+        if (p !== undefined) out.add(unescapeMountinfo(p));
+      }
+    } catch {
+      /* the process went away, or is not ours to read */
+    }
+  }
+  return out;
+}
+
+/**
+ * Removes created mount points, newest first, only while they are empty (never user data) and
+ * no mount namespace still has something mounted on them.
+ */
 export function removeCreatedPaths(paths: string[]): void {
+  if (paths.length === 0) return;
+  const mounted = mountPointsEverywhere();
   for (const p of [...paths].reverse()) {
+    if (mounted.has(p)) continue;
     try {
       const st = statSync(p);
       if (st.isDirectory()) rmdirSync(p);
