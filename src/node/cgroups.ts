@@ -248,3 +248,19 @@ export function removeIfEmpty(dir: string): void {
     /* in use by another runtime, or gone */
   }
 }
+
+/**
+ * Whether cgroups can actually be made and limited under `rel` (say, inside a container whose
+ * cgroup namespace root holds processes, v2 refuses to delegate controllers). Leaves nothing
+ * behind; the reason is a sentence for a Node condition.
+ */
+export function probeCgroups(version: 1 | 2, rel: string, root = CGROUP_ROOT): { ok: true } | { ok: false; reason: string } {
+  try {
+    createCgroup(version, rel, { memoryLimitBytes: 1 << 30, cpuLimitMillis: 1000, cpuRequestMillis: 100 }, root);
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, reason: `cannot create limited cgroups under ${root}: ${(e as Error).message}` };
+  } finally {
+    for (const d of cgroupDirs(version, rel, root)) removeIfEmpty(d);
+  }
+}

@@ -9,7 +9,19 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { logger } from '../../util/log.js';
-import { cgroupSupport, createCgroup, openCgroup, pidsInTree, removeIfEmpty, removeTree, cgroupDirs, CGROUP_ROOT, type Cgroup } from '../cgroups.js';
+import {
+  cgroupDirs,
+  cgroupSupport,
+  createCgroup,
+  openCgroup,
+  pidsInTree,
+  probeCgroups,
+  removeIfEmpty,
+  removeTree,
+  CGROUP_ROOT,
+  type Cgroup,
+  type CgroupSupport,
+} from '../cgroups.js';
 import {
   createNodeNetwork,
   createPodSandbox,
@@ -54,6 +66,19 @@ interface PodEntry {
   containers: Set<Container>;
 }
 
+/** cgroupSupport, plus a real try at making a limited cgroup where this instance will make them. */
+function usableCgroups(inst: string): CgroupSupport {
+  const cg = cgroupSupport();
+  if (!cg.ok) return cg;
+  const probe = probeCgroups(cg.version, `skiff/${inst}/probe`);
+  for (const d of [...cgroupDirs(cg.version, `skiff/${inst}`), ...cgroupDirs(cg.version, 'skiff')]) removeIfEmpty(d);
+  return probe.ok ? cg : probe;
+}
+
+// Container names become cgroup path components: DNS labels only, as the API validates them.
+const CONTAINER_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const POD_UID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,53}$/;
+
 /** Creates a process runtime. Nothing is touched on the machine until a method asks for it. */
 export function createProcessRuntime(opts: ProcessRuntimeOptions): ContainerRuntime {
   const stateDir = resolve(opts.stateDir);
@@ -62,7 +87,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions): ContainerRunt
   const cgroupBase = `skiff/${inst}`;
   const nodeIP = opts.nodeIP ?? '127.0.0.1';
   const net = networkSupport();
-  const cg = cgroupSupport();
+  const cg = usableCgroups(inst);
   const isRoot = process.getuid?.() === 0;
   let nodeNet: NodeNetwork | undefined;
   const pods = new Map<string, PodEntry>();
@@ -113,6 +138,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions): ContainerRunt
 
     async runPodSandbox(config: SandboxConfig): Promise<Sandbox> {
       if (initial) await initial.catch(() => undefined);
+      if (!POD_UID.test(config.podUid)) throw new Error(`invalid pod uid ${JSON.stringify(config.podUid)}: 1-54 of [A-Za-z0-9_.-]`);
       const id = `${inst}-${config.podUid}`;
       const existing = pods.get(id);
       if (existing) return existing.sandbox;
@@ -158,6 +184,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions): ContainerRunt
     async startContainer(sandbox: Sandbox, config: ContainerConfig): Promise<Container> {
       const entry = pods.get(sandbox.id);
       if (!entry) throw new ContainerStartError(`sandbox ${sandbox.id} does not exist (removed?)`, 'ContainerCannotRun');
+      if (!CONTAINER_NAME.test(config.name)) throw new ContainerStartError(`invalid container name ${JSON.stringify(config.name)}`, 'ContainerCannotRun');
       if (config.argv.length === 0) throw new ContainerStartError('this runtime needs a command', 'ContainerCannotRun');
       if (!isRoot && config.mounts.length > 0) {
         throw new ContainerStartError(`bind mounts need root; this agent runs as uid ${process.getuid?.() ?? '?'}`, 'ContainerCannotRun');
