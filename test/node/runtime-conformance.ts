@@ -240,6 +240,26 @@ else:
       assert.ok(!existsSync(target), 'the mount point the runtime created is removed with the pod');
     });
 
+    test('a program inside a mount runs; a bad mount source or working dir is a StartError', async (t) => {
+      const { sandbox, podDir } = await pod(t);
+      const bin = join(podDir, 'bin');
+      mkdirSync(bin, { recursive: true });
+      writeFileSync(join(bin, 'hello.sh'), '#!/bin/sh\necho hello from a volume\n', { mode: 0o755 });
+      const target = `/mnt/skiff-conformance-${tag}-bin`;
+      t.after(() => rmSync(target, { recursive: true, force: true }));
+      const r = await runToEnd(sandbox, podDir, { name: 'script', argv: [`${target}/hello.sh`], mounts: [{ hostPath: bin, containerPath: target, readOnly: true }] });
+      assert.deepEqual(r.out, ['hello from a volume']);
+      const isStartError = (pattern: RegExp) => (e: Error & { reason?: string }) => {
+        assert.equal(e.reason, 'StartError');
+        assert.match(e.message, pattern);
+        return true;
+      };
+      const badMount = config(podDir, { name: 'badmount', argv: ['true'], mounts: [{ hostPath: join(podDir, 'no-such-source'), containerPath: `${target}-x`, readOnly: false }] });
+      t.after(() => rmSync(`${target}-x`, { recursive: true, force: true }));
+      await assert.rejects(runtime.startContainer(sandbox, badMount), isStartError(/no-such-source/));
+      await assert.rejects(runtime.startContainer(sandbox, config(podDir, { name: 'badwd', argv: ['true'], workingDir: '/no/such/dir' })), isStartError(/chdir to cwd/));
+    });
+
     test('removing a pod leaves another pod\'s bind mount on the same new mount point alone', async (t) => {
       const target = `/mnt/skiff-conformance-${tag}-shared`;
       t.after(() => rmSync(target, { recursive: true, force: true }));
