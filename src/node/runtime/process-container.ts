@@ -3,7 +3,6 @@
 // (exit code, signal, OOM kill read from its cgroup). The container is done when its main process
 // is, as with runc: whatever it left running in its cgroup is killed then.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { PassThrough, Writable } from 'node:stream';
@@ -36,6 +35,8 @@ export function execContextOf(c: Container): ExecContext | undefined {
 }
 
 export interface LaunchSpec {
+  /** `process://<64 hex>` */
+  id: string;
   config: ContainerConfig;
   /** Words before the shim: nsenter/unshare, or nothing. */
   prefix: string[];
@@ -185,7 +186,7 @@ export async function launchContainer(spec: LaunchSpec): Promise<Container> {
   void exited.then(() => (done = true));
 
   const container: Container = {
-    id: `process://${randomBytes(32).toString('hex')}`,
+    id: spec.id,
     name: config.name,
     attempt: config.attempt,
     pid,

@@ -3,9 +3,9 @@
 // its own cgroup (cgroups.ts), its output in CRI log files. Several agents may share one machine
 // (parallel tests, several clusters), so every machine-wide name carries this runtime's instance
 // id, a hash of its state directory: bridge `skb<id>`, sandboxes `<id>-<podUid>`, cgroups
-// `skiff/<id>/pod<uid>/<container>`. Without root it still runs containers, honestly reporting that
-// pods share the host network and that limits are not enforced.
-import { createHash } from 'node:crypto';
+// `skiff/<id>/pod<uid>/<container>.<12 hex of the container id>`. Without root it still runs
+// containers, honestly reporting that pods share the host network and that limits are not enforced.
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { logger } from '../../util/log.js';
@@ -199,10 +199,11 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions): ContainerRunt
           saveState(stateDir, entry.state);
         }
       }
+      const idHex = randomBytes(32).toString('hex');
       let cgroup: Cgroup | undefined;
       if (cg.ok) {
-        const rel = `${podCgroup(sandbox.podUid)}/${config.name}`;
-        await openCgroup(cg.version, rel).remove(); // a previous attempt's, if any
+        // Each start gets its own cgroup: a previous attempt still being torn down never touches it.
+        const rel = `${podCgroup(sandbox.podUid)}/${config.name}.${idHex.slice(0, 12)}`;
         try {
           cgroup = createCgroup(cg.version, rel, config.resources);
         } catch (e) {
@@ -226,7 +227,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions): ContainerRunt
         gid,
         argv: config.argv,
       };
-      const container = await launchContainer({ config, prefix, plan, env, cgroup, namespaced: isRoot });
+      const container = await launchContainer({ id: `process://${idHex}`, config, prefix, plan, env, cgroup, namespaced: isRoot });
       entry.containers.add(container);
       void container.exited.then(() => entry.containers.delete(container));
       return container;
