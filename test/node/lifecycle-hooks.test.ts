@@ -14,9 +14,18 @@ let port = 0;
 let refusedPort = 0;
 const seen: IncomingMessage[] = [];
 
+function killGroup(c: ChildProcess): void {
+  try {
+    process.kill(-c.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 function exec(argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    // its own process group, so a timeout kills the command and whatever it started (as a cgroup would)
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     children.add(child);
     let output = '';
     let timedOut = false;
@@ -24,7 +33,7 @@ function exec(argv: string[], timeoutMs: number): Promise<{ exitCode: number; ou
     child.stderr!.on('data', (d: Buffer) => (output += String(d)));
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killGroup(child);
     }, timeoutMs);
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -54,7 +63,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  for (const c of children) killGroup(c);
   server?.closeAllConnections();
   await new Promise((r) => server?.close(r));
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttp2Server, type Http2Session } from 'node:http2';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,10 +24,19 @@ let tlsPort = 0;
 let refusedPort = 0;
 let certDir = '';
 
+function killGroup(c: ChildProcess): void {
+  try {
+    process.kill(-c.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 // A fake runtime exec that runs argv as a real process on this machine.
 function exec(argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    // its own process group, so a timeout kills the command and whatever it started (as a cgroup would)
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     children.add(child);
     let output = '';
     let timedOut = false;
@@ -34,7 +44,7 @@ function exec(argv: string[], timeoutMs: number): Promise<{ exitCode: number; ou
     child.stderr!.on('data', (d: Buffer) => (output += String(d)));
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killGroup(child);
     }, timeoutMs);
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -84,7 +94,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  for (const c of children) killGroup(c);
   for (const s of sockets) s.destroy();
   http?.closeAllConnections();
   https?.closeAllConnections?.();
@@ -204,6 +214,7 @@ test('exec: a command outliving timeoutSeconds fails as timed out', async () => 
     result: 'failure',
     output: 'command "sh -c sleep 30" timed out',
   });
+  assert.equal(children.size, 0, 'the probe command is gone');
 });
 
 test('exec: a command that cannot start is a probe error', async () => {
@@ -212,8 +223,71 @@ test('exec: a command that cannot start is a probe error', async () => {
   assert.match(out.output, /ENOENT/);
 });
 
-test('grpc: answered with a clear failure, not pretended', async () => {
-  assert.deepEqual(await runProbe({ grpc: { port } }, target), { result: 'failure', output: 'grpc probes are not supported by this runtime' });
+// A grpc.health.v1 server on cleartext HTTP/2: "" serves, "down" does not, others are unknown.
+async function grpcServer(t: { after(fn: () => unknown): void }): Promise<number> {
+  const server = createHttp2Server();
+  const sessions = new Set<Http2Session>();
+  server.on('session', (s) => sessions.add(s));
+  server.on('stream', (stream, headers) => {
+    if (headers[':path'] !== '/grpc.health.v1.Health/Check') {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': 'unknown service x' }, { endStream: true });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      const body = Buffer.concat(chunks).subarray(5);
+      const service = body.length > 2 ? body.subarray(2).toString('utf8') : '';
+      if (service === 'hang') return;
+      if (service !== '' && service !== 'down') {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '5', 'grpc-message': 'unknown service' }, { endStream: true });
+        return;
+      }
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(Buffer.from([0, 0, 0, 0, 2, 0x08, service === 'down' ? 2 : 1]));
+    });
+  });
+  const p = await new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as AddressInfo).port)));
+  t.after(async () => {
+    for (const s of sessions) s.destroy();
+    await new Promise((r) => server.close(r));
+  });
+  return p;
+}
+
+test('grpc: SERVING succeeds, NOT_SERVING fails, an unknown service is an rpc error', async (t) => {
+  const gp = await grpcServer(t);
+  assert.deepEqual(await runProbe({ grpc: { port: gp } }, target), { result: 'success', output: 'service healthy' });
+  assert.deepEqual(await runProbe({ grpc: { port: gp, service: 'down' } }, target), {
+    result: 'failure',
+    output: 'service unhealthy (responded with "NOT_SERVING")',
+  });
+  assert.deepEqual(await runProbe({ grpc: { port: gp, service: 'db' } }, target), {
+    result: 'failure',
+    output: 'error: health rpc probe failed: rpc error: code = NotFound desc = unknown service',
+  });
+});
+
+test('grpc: a server that never answers times out; a refused port cannot connect', async (t) => {
+  const gp = await grpcServer(t);
+  assert.deepEqual(await runProbe({ grpc: { port: gp, service: 'hang' }, timeoutSeconds: 1 }, target), {
+    result: 'failure',
+    output: 'timeout: health rpc did not complete within 1s',
+  });
+  assert.deepEqual(await runProbe({ grpc: { port: refusedPort } }, target), {
+    result: 'failure',
+    output: `timeout: failed to connect service "127.0.0.1:${refusedPort}" within 1s: context deadline exceeded`,
+  });
+});
+
+test('grpc: a plain HTTP/2 server without the health service says so', async (t) => {
+  const server = createHttp2Server((_req, res) => res.writeHead(404).end());
+  const p = await new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as AddressInfo).port)));
+  t.after(() => new Promise((r) => server.close(r)));
+  const out = await runProbe({ grpc: { port: p } }, target);
+  assert.equal(out.result, 'failure');
+  assert.match(out.output, /^error: health rpc probe failed: rpc error: code = Unknown/);
 });
 
 // ---- the worker ----
