@@ -179,11 +179,16 @@ export function decodeSecret(data: Record<string, string> | undefined): Record<s
 
 /**
  * The container's argv: command + args with `$(VAR)` expanded against its environment. The process
- * runtime has no image to read an entrypoint from, so a container without a command is an error
- * (the agent reports it as CreateContainerConfigError).
+ * runtime has no image to read an entrypoint from, so a container without a command (or with only
+ * flag args meant for an entrypoint) is an error (the agent reports it as CreateContainerError).
  */
 export function containerArgv(container: Container, env: Readonly<Record<string, string>>): string[] | { error: string } {
   const command = container.command ?? [];
+  const args = container.args ?? [];
+  // Args alone replace an image's CMD; for the images people write this way (busybox, python:
+  // no ENTRYPOINT) that makes the args the whole command line, as `kubectl run x --image=busybox
+  // -- sh -c '…'` means. Args that start with a flag are clearly for an entrypoint we cannot read.
+  if (command.length === 0 && args.length > 0 && !args[0]!.startsWith('-')) return args.map((s) => expandVars(s, env));
   if (command.length === 0) {
     return {
       error: `container "${container.name}": this runtime needs a command: the process runtime runs commands on the node and cannot read image "${container.image ?? ''}"'s entrypoint`,

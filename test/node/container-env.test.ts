@@ -215,8 +215,9 @@ test('argv is command + args expanded, and a container without a command is refu
   const cases: [string, Partial<Container>, string[] | { error: string }][] = [
     ['command and args', { command: ['sh', '-c'], args: ['echo hello $(NAME) on $$(PORT) $(PORT)'] }, ['sh', '-c', 'echo hello world on $(PORT) 8080']],
     ['command alone', { command: ['python3', '-m', 'http.server', '$(PORT)'] }, ['python3', '-m', 'http.server', '8080']],
+    ['args without command run as the command line (an image without ENTRYPOINT)', { args: ['sh', '-c', 'echo $(NAME)'] }, ['sh', '-c', 'echo world']],
     [
-      'args without command',
+      'args for an entrypoint (a flag first)',
       { args: ['--port', '80'] },
       { error: `container "app": this runtime needs a command: the process runtime runs commands on the node and cannot read image "busybox"'s entrypoint` },
     ],
