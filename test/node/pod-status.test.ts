@@ -54,8 +54,7 @@ describe('podPhase (the kubelet getPhase)', () => {
 describe('kubeletPodStatus conditions', () => {
   const base = { hostIP: '127.0.0.1', podIP: '10.42.0.5', startTime: '2026-01-01T00:00:00Z', sandboxReady: true, podIsTerminal: false, now: '2026-01-01T00:00:05Z' };
   it('reports unready containers by name, and keeps PodScheduled and foreign conditions', () => {
-    const p = pod('Always', ['a', 'b']);
-    p.status = { conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: '2025-12-31T00:00:00Z' }, { type: 'example.com/gate', status: 'True' }] };
+    const p: Pod = { ...pod('Always', ['a', 'b']), status: { conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: '2025-12-31T00:00:00Z' }, { type: 'example.com/gate', status: 'True' }] } };
     const s = kubeletPodStatus(p, { ...base, initContainerStatuses: [], containerStatuses: [running('a'), running('b', { ready: false })], podHasInitialized: true });
     assert.equal(s.phase, 'Running');
     const byType = Object.fromEntries((s.conditions ?? []).map((c) => [c.type, c]));
@@ -69,8 +68,7 @@ describe('kubeletPodStatus conditions', () => {
     assert.deepEqual(s.podIPs, [{ ip: '10.42.0.5' }]);
   });
   it('is Ready when every container is ready, keeping transition times that did not change', () => {
-    const p = pod('Always', ['a']);
-    p.status = { conditions: [{ type: 'Initialized', status: 'True', lastTransitionTime: '2025-12-31T00:00:00Z' }] };
+    const p: Pod = { ...pod('Always', ['a']), status: { conditions: [{ type: 'Initialized', status: 'True', lastTransitionTime: '2025-12-31T00:00:00Z' }] } };
     const s = kubeletPodStatus(p, { ...base, initContainerStatuses: [], containerStatuses: [running('a')], podHasInitialized: true });
     const byType = Object.fromEntries((s.conditions ?? []).map((c) => [c.type, c]));
     assert.equal(byType.Ready?.status, 'True');
@@ -90,8 +88,7 @@ describe('kubeletPodStatus conditions', () => {
     const s = kubeletPodStatus(p, { ...base, sandboxReady: false, podIsTerminal: true, initContainerStatuses: [], containerStatuses: [exited('a', 0)], podHasInitialized: true });
     assert.equal(s.phase, 'Succeeded');
     assert.equal(s.conditions?.find((c) => c.type === 'Ready')?.reason, 'PodCompleted');
-    p.status = { phase: 'Succeeded' };
-    const again = kubeletPodStatus(p, { ...base, initContainerStatuses: [], containerStatuses: [running('a')], podHasInitialized: true });
+    const again = kubeletPodStatus({ ...p, status: { phase: 'Succeeded' } }, { ...base, initContainerStatuses: [], containerStatuses: [running('a')], podHasInitialized: true });
     assert.equal(again.phase, 'Succeeded');
   });
 });
