@@ -70,19 +70,21 @@ function timeMs(t: string): number {
  * lines; keeps an unfinished partial in `pending` for the next call.
  */
 class LineAssembler {
-  private pending: { time: string; text: string } | undefined;
+  /** Unfinished partial lines, per stream (the runtime splits each stream's lines independently). */
+  private readonly pending: Partial<Record<'stdout' | 'stderr', { time: string; text: string }>> = {};
   constructor(private readonly opts: LogOptions) {}
 
   push(raw: string): string | undefined {
     const l = parseCriLine(raw);
     if (!l) return undefined;
+    const before = this.pending[l.stream];
     if (l.partial) {
-      this.pending = this.pending ? { time: this.pending.time, text: this.pending.text + l.text } : { time: l.time, text: l.text };
+      this.pending[l.stream] = before ? { time: before.time, text: before.text + l.text } : { time: l.time, text: l.text };
       return undefined;
     }
-    const time = this.pending?.time ?? l.time;
-    const text = (this.pending?.text ?? '') + l.text;
-    this.pending = undefined;
+    const time = before?.time ?? l.time;
+    const text = (before?.text ?? '') + l.text;
+    delete this.pending[l.stream];
     if (this.opts.sinceMs !== undefined && timeMs(time) < this.opts.sinceMs) return undefined;
     return this.opts.timestamps ? `${time} ${text}\n` : `${text}\n`;
   }
