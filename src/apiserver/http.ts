@@ -12,6 +12,7 @@ import type { KubeObject, Status, WatchEventType } from '../api/types.js';
 import { logger } from '../util/log.js';
 import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
 import type { Call, Reply } from './handler.js';
+import { matchStreaming, type createNodeProxy } from './node-proxy.js';
 import { openApiV3Document, openApiV3Root } from './openapi.js';
 import { openApiV2Response } from './openapi-v2.js';
 import { negotiate, parseApiPath, type Representation } from './request.js';
@@ -29,6 +30,8 @@ export interface HttpDeps {
   serverAddress(): string;
   ready(): boolean;
   now(): number;
+  /** Serves pods/log (and refuses exec/attach/portforward without an upgrade) by proxying to the node. */
+  nodeProxy?: ReturnType<typeof createNodeProxy>;
 }
 
 const PUBLIC_PATHS = /^\/(healthz|livez|readyz|version)(\/.*)?$/;
@@ -238,6 +241,8 @@ export function createHttpHandler(deps: HttpDeps) {
         if (!deps.authenticate(token)) throw errors.unauthorized();
       }
       const method = (req.method ?? 'GET').toUpperCase();
+      const streamed = deps.nodeProxy && matchStreaming(path);
+      if (streamed) return await deps.nodeProxy!.serve(req, res, streamed, query);
       if (method === 'GET' && (await nonResource(req, res, path, query))) return;
       const raw = method === 'GET' ? Buffer.alloc(0) : await readBody(req);
       const { body, duplicates } = decodeBody(raw, req.headers['content-type'], method);

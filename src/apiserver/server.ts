@@ -20,6 +20,7 @@ import { createHandler } from './handler.js';
 import { createHttpHandler } from './http.js';
 import { createInProcessTransport } from './in-process.js';
 import { ensureNamespaces, systemContext } from './namespaces.js';
+import { createNodeProxy } from './node-proxy.js';
 import { loadOrCreatePki, tokenMatches, type ClusterPki } from './pki.js';
 import { Registry } from './registry.js';
 import { WatchCache } from './watch-cache.js';
@@ -118,9 +119,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const pki = await pkiPromise;
   let ready = false;
   let port = opts.port ?? 6443;
+  const authenticate = (token: string | undefined) => token !== undefined && tokenMatches(token, pki.adminToken);
+  // logs, exec, attach and port-forward are served by the pod's node; nodes trust the admin token
+  const nodeProxy = createNodeProxy({ registry, nodeToken: pki.adminToken, authenticate });
   const onRequest = createHttpHandler({
     handle,
-    authenticate: (token) => token !== undefined && tokenMatches(token, pki.adminToken),
+    authenticate,
+    nodeProxy,
     version: { ...KUBERNETES_VERSION, gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: `node${process.versions.node}`, compiler: 'tsc', platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}` },
     serverAddress: () => `${advertiseAddress()}:${port}`,
     ready: () => ready,
@@ -128,6 +133,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   });
   const server: Server = createServer({ key: pki.keyPem, cert: pki.certPem, keepAliveTimeout: 60_000 }, (req, res) => void onRequest(req, res));
   server.headersTimeout = 60_000;
+  server.on('upgrade', (req, socket, head) => void nodeProxy.upgrade(req, socket, head));
   server.requestTimeout = 0; // watches and log streams run long
   await new Promise<void>((res, rej) => {
     server.once('error', rej);

@@ -101,7 +101,11 @@ export async function startNodeServer(deps: NodeServerDeps): Promise<NodeServer>
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
-    handleProtocols: (offered, req) => (route(new URL(req.url ?? '/', 'https://node').pathname)?.kind === 'portForward' ? (offered.has(PORT_FORWARD_TUNNEL_PROTOCOL) ? PORT_FORWARD_TUNNEL_PROTOCOL : false) : pickProtocol(offered)),
+    handleProtocols: (offered) => pickProtocol(offered),
+  });
+  const tunnels = new WeakSet<IncomingMessage>();
+  wss.on('headers', (headers: string[], req: IncomingMessage) => {
+    if (tunnels.has(req)) headers.push(`Sec-WebSocket-Protocol: ${PORT_FORWARD_TUNNEL_PROTOCOL}`);
   });
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -153,6 +157,11 @@ export async function startNodeServer(deps: NodeServerDeps): Promise<NodeServer>
         },
       };
       if (upgrade === 'websocket') {
+        const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+        if (!offered.includes(PORT_FORWARD_TUNNEL_PROTOCOL)) return refuseUpgrade(socket, fail(400, `unable to upgrade: port-forward over WebSocket needs the ${PORT_FORWARD_TUNNEL_PROTOCOL} subprotocol`));
+        // ws refuses a subprotocol with a '/' (not an RFC 7230 token), so we negotiate this one ourselves.
+        delete req.headers['sec-websocket-protocol'];
+        tunnels.add(req);
         wss.handleUpgrade(req, socket, head, (ws) => servePortForward(createWebSocketStream(ws), target));
         return;
       }

@@ -26,9 +26,27 @@ const MAX_DATA = 32 * 1024;
 const RST_PROTOCOL_ERROR = 1;
 const RST_CANCEL = 5;
 
-/** The synchronous zlib step Node's own *Sync helpers use; a SPDY header block is one flush. */
-function zlibSync(z: Inflate | Deflate, chunk: Buffer): Buffer {
-  return (z as unknown as { _processChunk(c: Buffer, flag: number): Buffer })._processChunk(chunk, constants.Z_SYNC_FLUSH);
+/**
+ * Runs one header block through a session's zlib stream (SPDY keeps one compression context per
+ * direction for the whole session, so blocks must go through in order); a block ends with a sync flush.
+ */
+function zlibBlock(z: Inflate | Deflate, chunk: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    const onData = (d: Buffer) => out.push(d);
+    const onError = (e: Error) => {
+      z.off('data', onData);
+      reject(e);
+    };
+    z.on('data', onData);
+    z.once('error', onError);
+    z.write(chunk);
+    z.flush(constants.Z_SYNC_FLUSH, () => {
+      z.off('data', onData);
+      z.off('error', onError);
+      resolve(Buffer.concat(out));
+    });
+  });
 }
 
 /** One SPDY stream opened by the client: a Duplex of its DATA frames, with the SYN_STREAM headers. */
@@ -103,6 +121,9 @@ export class SpdySession {
   private readonly streams = new Map<number, SpdyStream>();
   private closed = false;
   private lastStreamId = 0;
+  private inbound: Promise<void> = Promise.resolve();
+  /** Our frames, in order: a SYN_REPLY waits for its header block, and what follows waits for it. */
+  private outbound: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly transport: Duplex,
@@ -132,21 +153,19 @@ export class SpdySession {
   private receive(d: Buffer): void {
     if (this.closed) return;
     this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
-    try {
-      while (this.buf.length >= 8) {
-        const len = this.buf.readUIntBE(5, 3);
-        if (this.buf.length < 8 + len) break;
-        const frame = this.buf.subarray(0, 8 + len);
-        this.buf = this.buf.subarray(8 + len);
-        this.frame(frame);
-        if (this.closed) return;
-      }
-    } catch {
-      this.close(); // a malformed frame or header block: nothing sensible remains
+    while (this.buf.length >= 8) {
+      const len = this.buf.readUIntBE(5, 3);
+      if (this.buf.length < 8 + len) break;
+      const frame = this.buf.subarray(0, 8 + len);
+      this.buf = this.buf.subarray(8 + len);
+      // Header blocks decompress asynchronously; frames are handled strictly in arrival order.
+      this.inbound = this.inbound
+        .then(() => (this.closed ? undefined : this.frame(frame)))
+        .catch(() => this.close()); // a malformed frame or header block: nothing sensible remains
     }
   }
 
-  private frame(f: Buffer): void {
+  private async frame(f: Buffer): Promise<void> {
     const flags = f[4]!;
     const body = f.subarray(8);
     if ((f[0]! & 0x80) === 0) {
@@ -158,7 +177,7 @@ export class SpdySession {
     switch (type) {
       case SYN_STREAM: {
         const id = body.readUInt32BE(0) & 0x7fffffff;
-        const headers = this.decodeHeaders(body.subarray(10));
+        const headers = await this.decodeHeaders(body.subarray(10));
         if (id <= this.lastStreamId || id % 2 === 0) {
           this.sendReset(id, RST_PROTOCOL_ERROR);
           return;
@@ -171,7 +190,7 @@ export class SpdySession {
         return;
       }
       case HEADERS:
-        this.decodeHeaders(body.subarray(4)); // keeps the shared zlib context in step
+        await this.decodeHeaders(body.subarray(4)); // keeps the shared zlib context in step
         return;
       case RST_STREAM: {
         const id = body.readUInt32BE(0) & 0x7fffffff;
@@ -190,8 +209,8 @@ export class SpdySession {
     }
   }
 
-  private decodeHeaders(block: Buffer): Record<string, string> {
-    const raw = zlibSync(this.inflate, block);
+  private async decodeHeaders(block: Buffer): Promise<Record<string, string>> {
+    const raw = await zlibBlock(this.inflate, block);
     const headers: Record<string, string> = {};
     let off = 4;
     const n = raw.readUInt32BE(0);
@@ -207,26 +226,36 @@ export class SpdySession {
     return headers;
   }
 
-  private control(type: number, flags: number, body: Buffer): void {
+  private controlFrame(type: number, flags: number, body: Buffer): Buffer {
     const head = Buffer.alloc(8);
     head.writeUInt16BE(0x8003, 0);
     head.writeUInt16BE(type, 2);
     head.writeUInt32BE(body.length, 4);
     head[4] = flags;
-    this.write(Buffer.concat([head, body]));
+    return Buffer.concat([head, body]);
   }
 
-  private write(b: Buffer): void {
-    if (!this.closed && !this.transport.destroyed) this.transport.write(b);
+  private control(type: number, flags: number, body: Buffer): void {
+    this.write(this.controlFrame(type, flags, body));
+  }
+
+  private write(b: Buffer | (() => Promise<Buffer>)): void {
+    this.outbound = this.outbound
+      .then(async () => {
+        const bytes = typeof b === 'function' ? await b() : b;
+        if (!this.closed && !this.transport.destroyed) this.transport.write(bytes);
+      })
+      .catch(() => this.close());
   }
 
   /** @internal */
   sendReply(id: number): void {
-    const empty = Buffer.alloc(4); // zero header pairs
-    const block = zlibSync(this.deflate, empty);
-    const body = Buffer.alloc(4);
-    body.writeUInt32BE(id, 0);
-    this.control(SYN_REPLY, 0, Buffer.concat([body, block]));
+    this.write(async () => {
+      const block = await zlibBlock(this.deflate, Buffer.alloc(4)); // zero header pairs
+      const body = Buffer.alloc(4);
+      body.writeUInt32BE(id, 0);
+      return this.controlFrame(SYN_REPLY, 0, Buffer.concat([body, block]));
+    });
   }
 
   /** @internal */
