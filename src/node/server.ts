@@ -1,8 +1,8 @@
 // The node agent's own HTTPS server, the kubelet's streaming endpoints that the API server proxies
 // `kubectl logs / exec / attach / port-forward` to:
 //   GET /containerLogs/{ns}/{pod}/{container}?follow&previous&tailLines&sinceSeconds&sinceTime&timestamps&limitBytes
-//   /exec/{ns}/{pod}/{container}?command=…&stdin&stdout&stderr&tty     (WebSocket, v5/v4.channel.k8s.io)
-//   /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty              (WebSocket)
+//   /exec/{ns}/{pod}/{container}?command=…&stdin&stdout&stderr&tty     (WebSocket v5/v4.channel.k8s.io, or SPDY v4)
+//   /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty              (the same)
 //   /portForward/{ns}/{pod}              (WebSocket `SPDY/3.1+portforward.k8s.io`, or `Upgrade: SPDY/3.1`)
 // Every request carries `Authorization: Bearer <token>`; failures answer a Kubernetes Status.
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -16,6 +16,7 @@ import type { Container, ExecOptions, ExecProcess } from './runtime/runtime.js';
 import { parseLogQuery, streamLog } from './streaming/logs.js';
 import { PORT_FORWARD_PROTOCOL, PORT_FORWARD_TUNNEL_PROTOCOL, servePortForward } from './streaming/portforward.js';
 import { parseStreamOptions, pickProtocol, serveRemoteCommand } from './streaming/remotecommand.js';
+import { serveSpdyRemoteCommand, SPDY_REMOTECOMMAND_PROTOCOLS } from './streaming/remotecommand-spdy.js';
 import { selfSignedServingCert } from './streaming/serving-cert.js';
 import { attachTarget, execTarget } from './streaming/targets.js';
 
@@ -54,7 +55,7 @@ function statusBody(e: StreamError): string {
   return JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, reason: e.reason, code: e.code });
 }
 
-const REASONS: Record<number, string> = { 400: 'BadRequest', 401: 'Unauthorized', 404: 'NotFound', 405: 'MethodNotAllowed', 500: 'InternalError' };
+const REASONS: Record<number, string> = { 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 500: 'InternalError' };
 function fail(code: number, message: string): StreamError {
   return { code, reason: REASONS[code] ?? 'InternalError', message };
 }
@@ -176,16 +177,23 @@ export async function startNodeServer(deps: NodeServerDeps): Promise<NodeServer>
       return refuseUpgrade(socket, fail(400, `unable to upgrade: unsupported protocol ${JSON.stringify(upgrade)}`));
     }
 
-    if (upgrade !== 'websocket') return refuseUpgrade(socket, fail(400, `unable to upgrade: ${r.kind} is served over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io) only`));
+    if (upgrade !== 'websocket' && upgrade !== 'spdy/3.1') return refuseUpgrade(socket, fail(400, `unable to upgrade: unsupported protocol ${JSON.stringify(upgrade)}`));
     const found = deps.container(r.ns, r.pod, r.container);
     if ('error' in found) return refuseUpgrade(socket, found.error);
     const opts = parseStreamOptions(url.searchParams);
     if (r.kind === 'exec' && opts.command.length === 0) return refuseUpgrade(socket, fail(400, 'you must specify at least one command for the container'));
     if (!opts.stdin && !opts.stdout && !opts.stderr) return refuseUpgrade(socket, fail(400, 'you must specify at least one of stdin, stdout, stderr'));
-    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const target = r.kind === 'exec' ? execTarget(found.container, opts, deps.exec) : attachTarget(found.container, opts);
-      void serveRemoteCommand(ws, opts, target, req);
-    });
+    const start = () => (r.kind === 'exec' ? execTarget(found.container, opts, deps.exec) : attachTarget(found.container, opts));
+    if (upgrade === 'spdy/3.1') {
+      const offered = String(req.headers['x-stream-protocol-version'] ?? '').split(',').map((v) => v.trim());
+      const protocol = SPDY_REMOTECOMMAND_PROTOCOLS.find((p) => offered.includes(p));
+      if (!protocol) return refuseUpgrade(socket, fail(403, `unable to upgrade: unable to negotiate protocol: client supports ${JSON.stringify(offered)}, server supports ${JSON.stringify(SPDY_REMOTECOMMAND_PROTOCOLS)}`));
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
+      if (head.length) socket.unshift(head);
+      serveSpdyRemoteCommand(socket, opts, start);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => void serveRemoteCommand(ws, opts, start(), req));
   }
 
   const server = createServer({ key: keyPem, cert: certPem }, (req, res) => void onRequest(req, res));

@@ -73,6 +73,7 @@ before(async () => {
   await makePod('two', ['app', 'side'], 'Running', 'n1');
   await makePod('done', ['app'], 'Succeeded', 'n1');
   await makePod('pend', ['app'], 'Pending');
+  await makePod('att', ['talk'], 'Running', 'n1');
 });
 
 after(async () => {
@@ -84,9 +85,9 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function kubectl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function kubectl(args: string[], input?: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile('kubectl', args, { env: { ...process.env, KUBECONFIG: join(dir, 'kubeconfig'), HOME: join(dir, 'home') }, timeout: 60_000 }, (err, stdout, stderr) => {
+    const child = execFile('kubectl', args, { env: { ...process.env, KUBECONFIG: join(dir, 'kubeconfig'), HOME: join(dir, 'home'), ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
     });
     if (input !== undefined) child.stdin!.end(input);
@@ -105,17 +106,21 @@ function get(path: string): Promise<{ status: number; body: string }> {
   });
 }
 
-test('kubectl exec prints the output and exits with the command exit code', async () => {
-  const r = await kubectl(['exec', 'p', '--', 'sh', '-c', 'echo hi; exit 7']);
-  assert.equal(r.stdout, 'hi\n');
-  assert.equal(r.code, 7, r.stderr);
-});
+for (const [mode, websockets] of [['WebSocket v5', 'true'], ['the SPDY fallback', 'false']] as const) {
+  const env = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: websockets };
+  test(`kubectl exec prints the output and exits with the command exit code (${mode})`, async () => {
+    const r = await kubectl(['exec', 'p', '--', 'sh', '-c', 'echo hi; echo oops >&2; exit 7'], undefined, env);
+    assert.equal(r.stdout, 'hi\n');
+    assert.match(r.stderr, /oops/);
+    assert.equal(r.code, 7, r.stderr);
+  });
 
-test('kubectl exec -i passes stdin through and ends when it closes', async () => {
-  const r = await kubectl(['exec', '-i', 'p', '--', 'cat'], 'from stdin\n');
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, 'from stdin\n');
-});
+  test(`kubectl exec -i passes stdin through and ends when it closes (${mode})`, async () => {
+    const r = await kubectl(['exec', '-i', 'p', '--', 'cat'], 'from stdin\n', env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'from stdin\n');
+  });
+}
 
 test('kubectl logs reads the container log, with --tail', async () => {
   await until(async () => assert.equal((await kubectl(['logs', 'p'])).stdout, 'hello\nworld\n'));
@@ -157,6 +162,26 @@ for (const [mode, websockets] of [['SPDY tunnelled in a WebSocket', 'true'], ['t
     }
   });
 }
+
+test('kubectl attach streams the container output and ends when the container exits', async () => {
+  const c = startContainer('talk', 'while read l; do echo "got $l"; done', logPath('att', 'talk'), true);
+  containers.set(key('att', 'talk'), c);
+  const child = spawn('kubectl', ['attach', 'att'], { env: { ...process.env, KUBECONFIG: join(dir, 'kubeconfig'), HOME: join(dir, 'home') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += String(d)));
+    const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // Lines before kubectl has attached go only to the log; keep writing until one shows up.
+    await until(() => {
+      c.stdin!.write('x\n');
+      assert.match(out, /got x/);
+    });
+    c.stdin!.end();
+    assert.equal(await exit, 0);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
 
 test('the API server answers Kubernetes errors before reaching a node', async () => {
   const cases: [string, string, number, string][] = [
