@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
+import { WebSocket } from 'ws';
 import { join } from 'node:path';
 import { resourceFor } from '../../src/api/kinds.js';
 import type { KubeObject } from '../../src/api/types.js';
@@ -162,6 +163,39 @@ for (const [mode, websockets] of [['SPDY tunnelled in a WebSocket', 'true'], ['t
     }
   });
 }
+
+test('kubectl port-forward reports a pod port nothing listens on', async () => {
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const port = (closed.address() as { port: number }).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  const pf = spawn('kubectl', ['port-forward', 'pod/p', `:${port}`], { env: { ...process.env, KUBECONFIG: join(dir, 'kubeconfig'), HOME: join(dir, 'home') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  try {
+    pf.stdout.on('data', (d: Buffer) => (out += String(d)));
+    pf.stderr.on('data', (d: Buffer) => (out += String(d)));
+    const local = await until(() => Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1] ?? assert.fail(out)));
+    const s = connect(local, '127.0.0.1');
+    s.on('error', () => undefined);
+    await until(() => assert.match(out, new RegExp(`error forwarding port ${port} to pod p: connect ECONNREFUSED`)));
+    s.destroy();
+  } finally {
+    pf.kill('SIGKILL');
+  }
+});
+
+test('a WebSocket upgrade without the bearer token is refused with 401', async () => {
+  const status = await new Promise<number>((resolve, reject) => {
+    const ws = new WebSocket(`${srv.url.replace('https', 'wss')}/api/v1/namespaces/default/pods/p/exec?command=true&stdout=true`, ['v5.channel.k8s.io'], { ca: srv.pki.caPem, headers: { Authorization: 'Bearer wrong' } });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once('open', () => reject(new Error('upgraded without credentials')));
+    ws.once('error', () => undefined);
+  });
+  assert.equal(status, 401);
+});
 
 test('kubectl attach streams the container output and ends when the container exits', async () => {
   const c = startContainer('talk', 'while read l; do echo "got $l"; done', logPath('att', 'talk'), true);
