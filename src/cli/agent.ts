@@ -1,13 +1,24 @@
-// `skiff agent`: a node that joins a running control plane over HTTPS. The `sim` runtime
-// registers simulated nodes (a real process runtime arrives with the node agent issue).
+// `skiff agent`: a node that joins a running control plane over HTTPS. The `process` runtime
+// (the default) runs pods for real on this machine; `sim` registers simulated nodes.
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClient } from '../client/client.js';
 import { createHttpTransport } from '../client/http.js';
+import { startNodeAgent } from '../node/agent.js';
+import { RUNTIMES } from '../node/runtime/index.js';
 import { SimNodePool } from '../node/sim-nodes.js';
 import { setLogLevel } from '../util/log.js';
-import { parseCapacity } from './flags.js';
+import { defaultNodeIP, parseCapacity } from './flags.js';
+
+function waitForSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}
 
 export const AGENT_USAGE = `Usage: skiff agent --server URL --token-file FILE [flags]
 
@@ -16,7 +27,9 @@ export const AGENT_USAGE = `Usage: skiff agent --server URL --token-file FILE [f
   --ca-file FILE               the cluster CA (DATA_DIR/pki/ca.crt on the server)
   --insecure-skip-tls-verify   do not check the server's certificate (testing only)
   --name NAME                  node name (default: this machine's hostname)
-  --runtime sim                how pods run: sim (simulated; the only runtime so far)
+  --runtime process|sim        how pods run: process (real processes, default) or sim (simulated)
+  --node-ip ADDR               with --runtime process: the node's InternalIP (default: first non-loopback IPv4)
+  --data-dir DIR               with --runtime process: the agent's state (default ~/.skiff/agent-NAME)
   --count N                    with --runtime sim: register N nodes NAME-0 … NAME-(N-1)
   --capacity LIST              with --runtime sim: e.g. cpu=128,memory=512Gi,pods=250
 On Ctrl-C, simulated nodes leave the cluster (their Node and Lease objects are deleted).
@@ -36,6 +49,8 @@ export async function runAgent(argv: string[]): Promise<number> {
         runtime: { type: 'string' },
         count: { type: 'string' },
         capacity: { type: 'string' },
+        'node-ip': { type: 'string' },
+        'data-dir': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -53,7 +68,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   if (!values.server) return fail('--server is required');
   if (!values['token-file']) return fail('--token-file is required');
   const runtime = values.runtime ?? 'process';
-  if (runtime !== 'sim') return fail(`--runtime ${runtime} is not available yet: only "sim" (simulated nodes) is`);
+  if (runtime !== 'sim' && runtime !== 'process') return fail(`--runtime ${runtime} is not known: use process or sim`);
   if (!values['ca-file'] && !values['insecure-skip-tls-verify']) return fail('--ca-file is required (or --insecure-skip-tls-verify)');
   if (values['log-level']) setLogLevel(values['log-level'] as never);
   const count = values.count === undefined ? undefined : Number(values.count);
@@ -67,7 +82,24 @@ export async function runAgent(argv: string[]): Promise<number> {
     userAgent: 'skiff-agent',
   });
   const client = createClient(transport);
-  const base = values.name ?? hostname();
+  const base = (values.name ?? hostname()).toLowerCase();
+  if (runtime === 'process') {
+    const nodeIP = values['node-ip'] ?? defaultNodeIP();
+    const stateDir = values['data-dir'] ?? join(homedir(), '.skiff', `agent-${base}`);
+    const agent = await startNodeAgent({
+      client,
+      runtime: RUNTIMES.process({ nodeName: base, stateDir, nodeIP }),
+      nodeName: base,
+      nodeIP,
+      stateDir,
+      serverToken: readFileSync(values['token-file'], 'utf8').trim(),
+    });
+    process.stdout.write(`skiff agent: node ${base} (${nodeIP}) joined ${values.server}\n`);
+    await waitForSignal();
+    await agent.stop();
+    client.close();
+    return 0;
+  }
   const names = count === undefined ? [base] : Array.from({ length: count }, (_, i) => `${base}-${i}`);
   let capacity: Record<string, string>;
   try {
@@ -78,11 +110,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   const pool = new SimNodePool(client, { names, capacity });
   await pool.start();
   process.stdout.write(`skiff agent: ${names.length} simulated node(s) joined ${values.server}: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}\n`);
-  await new Promise<void>((resolve) => {
-    const done = () => resolve();
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
+  await waitForSignal();
   pool.stop();
   await pool.removeNodes();
   client.close();

@@ -6,12 +6,17 @@ import type { ApiServer } from '../apiserver/server.js';
 import { startController, stopInformers, type InformerMap } from '../controllers/controller.js';
 import { CONTROLLERS } from '../controllers/index.js';
 import { startNodeIpam } from '../controllers/node-ipam.js';
+import { join } from 'node:path';
+import { startNodeAgent, type NodeAgent } from '../node/agent.js';
+import { RUNTIMES } from '../node/runtime/index.js';
 import { SimNodePool } from '../node/sim-nodes.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import type { ServerFlags } from './flags.js';
 
 export interface ControlPlane {
   simNodes: number;
+  /** The real local node (skiff up without --no-local-node). */
+  localNode?: NodeAgent;
   stop(): Promise<void>;
 }
 
@@ -27,9 +32,23 @@ export async function startControlPlane(srv: ApiServer, flags: ServerFlags, mode
     pool = new SimNodePool(srv.client('sim-kubelet'), { names: Array.from({ length: flags.simNodes }, (_, i) => `sim-${i}`), capacity: flags.simNodeCapacity, unreadyImages: flags.simUnreadyImages });
     await pool.start();
   }
+  let localNode: NodeAgent | undefined;
+  if (mode === 'up' && flags.localNode) {
+    const stateDir = join(flags.dataDir, 'node');
+    localNode = await startNodeAgent({
+      client: srv.client('kubelet'),
+      runtime: RUNTIMES.process({ nodeName: flags.nodeName, stateDir, nodeIP: flags.nodeIP }),
+      nodeName: flags.nodeName,
+      nodeIP: flags.nodeIP,
+      stateDir,
+      serverToken: srv.pki.adminToken,
+    });
+  }
   return {
     simNodes: mode === 'up' ? flags.simNodes : 0,
+    ...(localNode ? { localNode } : {}),
     async stop() {
+      await localNode?.stop();
       pool?.stop();
       await scheduler.stop();
       await Promise.all(controllers.map((c) => c.stop()));

@@ -1,5 +1,5 @@
 // Command-line flags shared by `skiff up` and `skiff server` (DESIGN.md §1 is the contract).
-import { homedir } from 'node:os';
+import { homedir, hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -16,6 +16,8 @@ export const SERVER_FLAGS = {
   'sim-node-capacity': { type: 'string' },
   'sim-unready-images': { type: 'string' },
   'no-local-node': { type: 'boolean' },
+  'node-name': { type: 'string' },
+  'node-ip': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -34,8 +36,20 @@ export interface ServerFlags {
   /** Images whose containers never become ready on simulated nodes. */
   simUnreadyImages: string[];
   localNode: boolean;
+  /** The local node's name (default: this machine's hostname). */
+  nodeName: string;
+  /** The local node's InternalIP (default: the machine's first non-loopback IPv4). */
+  nodeIP: string;
   logLevel?: string;
   help: boolean;
+}
+
+/** The machine's first non-internal IPv4 address, as the kubelet picks its node IP; else 127.0.0.1. */
+export function defaultNodeIP(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
 }
 
 export class UsageError extends Error {}
@@ -81,6 +95,8 @@ export function parseServerFlags(argv: string[]): ServerFlags {
     simNodeCapacity: parseCapacity(values['sim-node-capacity']),
     simUnreadyImages: (values['sim-unready-images'] ?? '').split(',').filter(Boolean),
     localNode: !values['no-local-node'],
+    nodeName: (values['node-name'] ?? hostname()).toLowerCase(),
+    nodeIP: values['node-ip'] ?? defaultNodeIP(),
     ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),
     help: values.help ?? false,
   };

@@ -22,6 +22,8 @@ export const SERVER_USAGE = `Usage: skiff up|server [flags]
   --sim-node-capacity LIST       each simulated node's capacity, e.g. cpu=8,memory=32Gi,pods=110
   --sim-unready-images LIST      images that run but never become ready on simulated nodes
   --no-local-node                no real local node (skiff up)
+  --node-name NAME               the local node's name (default: hostname)
+  --node-ip ADDR                 the local node's InternalIP (default: first non-loopback IPv4)
 `;
 
 /** Asks /readyz over HTTPS, as kubectl would reach the server. */
@@ -72,7 +74,7 @@ export async function runServer(argv: string[], mode: 'up' | 'server'): Promise<
   process.stdout.write(`Skiff API server ready at ${srv.url}\n`);
   process.stdout.write(`  export KUBECONFIG=${kubeconfig}\n`);
   if (components.simNodes) process.stdout.write(`  ${components.simNodes} simulated node(s): sim-0 … sim-${components.simNodes - 1}\n`);
-  if (mode === 'up' && flags.localNode) process.stdout.write('  (no local node yet: the node agent that runs pods for real arrives in a later version of Skiff)\n');
+  if (components.localNode) process.stdout.write(`  local node ${components.localNode.nodeName} (${flags.nodeIP})\n`);
 
   await new Promise<void>((resolve) => {
     const onSignal = () => {
