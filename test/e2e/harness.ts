@@ -31,8 +31,22 @@ export interface Skiff {
 const ROOT = resolve(import.meta.dirname, '..', '..');
 export const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 
+let clusters = 0;
+/**
+ * Flags for a cluster with the real local node: its InternalIP on loopback (the API server reaches
+ * the agent there) and a pod CIDR of its own, so clusters of tests running side by side never put
+ * two bridges on one subnet. 10.64.0.0/16 … 10.127.0.0/16: clear of the defaults (10.42, 10.43).
+ */
+export function localNodeFlags(): string[] {
+  const n = 64 + ((process.pid * 7 + clusters++) % 64);
+  return ['--local-node', '--node-ip', '127.0.0.1', '--node-name', 'local', '--cluster-cidr', `10.${n}.0.0/16`];
+}
+
 function launch(dataDir: string, extra: string[]): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'up', '--data-dir', dataDir, '--port', '0', '--bind-address', '127.0.0.1', '--no-local-node', ...extra], {
+  // `--local-node` is the harness's own word: without it, clusters run with --no-local-node.
+  const local = extra.includes('--local-node');
+  const args = ['up', '--data-dir', dataDir, '--port', '0', '--bind-address', '127.0.0.1', ...(local ? [] : ['--no-local-node']), ...extra.filter((a) => a !== '--local-node')];
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
     cwd: ROOT,
     env: { ...process.env, SKIFF_LOG: process.env.SKIFF_LOG ?? 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
