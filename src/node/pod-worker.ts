@@ -14,7 +14,7 @@ import { logger } from '../util/log.js';
 import { milliValue, quantityToNumber, tryParseQuantity } from '../util/quantity.js';
 import type { BackoffKey, ContainerBackoff } from './backoff.js';
 import { containerArgv, resolveEnv } from './container-env.js';
-import { runHook, type HookTarget } from './lifecycle-hooks.js';
+import { PRE_STOP_HOOK_FAILED_MESSAGE, runHook, type HookTarget } from './lifecycle-hooks.js';
 import { isSidecar, kubeletPodStatus } from './pod-status.js';
 import { writePodFiles } from './pod-files.js';
 import { ProbeWorker, probeKillMessage, type ProbeKind } from './probes.js';
@@ -530,7 +530,11 @@ export class PodWorker {
         onResult: (_kind, result) => {
           if (r.current !== container) return;
           if (kind === 'startup') {
-            if (result === 'success') r.started = true;
+            if (result === 'success') {
+              r.started = true;
+              // as the kubelet: readiness is probed at once when startup succeeds
+              for (const p of r.probes) if (p.kind === 'readiness') p.trigger();
+            }
             else {
               r.killReason = 'startup probe failed';
               this.event('Normal', 'Killing', probeKillMessage('startup', r.spec.name));
@@ -609,7 +613,8 @@ export class PodWorker {
       if (r.spec.lifecycle?.preStop) {
         const left = Math.max(0, deadline - this.deps.clock.now());
         const res = await Promise.race([runHook(r.spec.lifecycle.preStop, this.probeTarget(r, c), left), new Promise<{ ok: true }>((res) => setTimeout(() => res({ ok: true }), left).unref?.())]);
-        if (!res.ok) this.event('Warning', 'FailedPreStopHook', (res as { message: string }).message);
+        // the kubelet keeps hook output (and any secret in it) out of this event
+        if (!res.ok) this.event('Warning', 'FailedPreStopHook', PRE_STOP_HOOK_FAILED_MESSAGE);
       }
       await c.stop(Math.max(0, deadline - this.deps.clock.now()));
     };

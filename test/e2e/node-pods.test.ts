@@ -153,6 +153,17 @@ describe('a two-container pod on the local node', { timeout: 180_000 }, () => {
     assert.match(out, /\/dev\/pts\/\d+/);
   });
 
+  it('attaches to a container started with stdin (kubectl run -i)', async () => {
+    const r = await s.kubectl(['run', 'reader', '--image=busybox', '--restart=Never', '-i', '--', 'sh', '-c', 'read line; echo got:$line'], { input: 'hello\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /got:hello/);
+    await until(async () => {
+      const p = JSON.parse((await s.kubectl(['get', 'pod', 'reader', '-o', 'json'])).stdout);
+      assert.equal(p.status.phase, 'Succeeded');
+    });
+    await s.kubectl(['delete', 'pod', 'reader']);
+  });
+
   it('port-forwards to the pod', async () => {
     const pf = spawn(KUBECTL, ['port-forward', 'pod/two', ':8080'], { env: { ...process.env, KUBECONFIG: s.kubeconfig, HOME: s.home } });
     try {
