@@ -46,18 +46,9 @@ export function expandWith(input: string, mapping: (name: string) => string): st
 }
 
 /** What resolveEnv needs from the node agent. */
-export interface EnvDeps {
+export interface EnvDeps extends DownwardFacts {
   /** Reads a ConfigMap or Secret of the pod's namespace; undefined when it does not exist. A throw becomes the error. */
   get(resource: 'configmaps' | 'secrets', namespace: string, name: string): Promise<object | undefined>;
-  podIP: string;
-  /** Every pod address, primary first; defaults to [podIP]. */
-  podIPs?: string[];
-  hostIP: string;
-  /** The node's addresses (status.hostIPs); defaults to [hostIP]. */
-  hostIPs?: string[];
-  nodeName: string;
-  /** Defaults to spec.serviceAccountName. */
-  serviceAccountName?: string;
   /** The node's allocatable (quantities): the value of a resourceFieldRef to a limit the container does not set. */
   nodeAllocatable?: { cpu?: string; memory?: string; 'ephemeral-storage'?: string };
   /**

@@ -2,51 +2,17 @@
 // kubelet's verdicts and the messages of its FailedPostStartHook events; sleep hooks on a FakeClock.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { hostExec as exec, killGroup, running } from '../support/host-exec.js';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { FakeClock } from '../../src/util/clock.js';
 import { runHook, type HookTarget } from '../../src/node/lifecycle-hooks.js';
 
-const children = new Set<ChildProcess>();
 let server: Server;
 let port = 0;
 let refusedPort = 0;
 const seen: IncomingMessage[] = [];
 
-function killGroup(c: ChildProcess): void {
-  try {
-    process.kill(-c.pid!, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-function exec(argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
-  return new Promise((resolve, reject) => {
-    // its own process group, so a timeout kills the command and whatever it started (as a cgroup would)
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    children.add(child);
-    let output = '';
-    let timedOut = false;
-    child.stdout!.on('data', (d: Buffer) => (output += String(d)));
-    child.stderr!.on('data', (d: Buffer) => (output += String(d)));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child);
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      children.delete(child);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolve({ exitCode: code ?? 137, output, timedOut });
-    });
-  });
-}
 
 const target: HookTarget = { podIP: '127.0.0.1', ports: [], exec, podName: 'web', namespace: 'shop', podUid: 'u-7', containerName: 'app' };
 const who = 'for Container "app" in Pod "web_shop(u-7)"';
@@ -63,7 +29,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of children) killGroup(c);
+  for (const c of running) killGroup(c);
   server?.closeAllConnections();
   await new Promise((r) => server?.close(r));
 });
@@ -84,7 +50,7 @@ test('exec hook: a command outliving the timeout is killed and fails', async () 
     ok: false,
     message: `Exec lifecycle hook ([sh -c sleep 30]) ${who} failed - error: command "sh -c sleep 30" timed out, message: ""`,
   });
-  assert.equal(children.size, 0, 'the hook process is gone');
+  assert.equal(running.size, 0, 'the hook process is gone');
 });
 
 test('httpGet hook: any response is success, even a 500, and it says kube-lifecycle', async () => {

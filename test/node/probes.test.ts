@@ -2,7 +2,8 @@
 // verdicts and wording; the worker's timing and thresholds on a FakeClock with a scripted check.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { hostExec as exec, killGroup, running } from '../support/host-exec.js';
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createHttp2Server, type Http2Session } from 'node:http2';
@@ -15,7 +16,6 @@ import { FakeClock } from '../../src/util/clock.js';
 import { TimerQueue } from '../../src/util/timer-queue.js';
 import { ProbeWorker, runProbe, type ProbeOutcome, type ProbeTarget, type ProbeKind } from '../../src/node/probes.js';
 
-const children = new Set<ChildProcess>();
 const sockets = new Set<Socket>();
 let http: Server;
 let https: Server;
@@ -24,40 +24,6 @@ let tlsPort = 0;
 let refusedPort = 0;
 let certDir = '';
 
-function killGroup(c: ChildProcess): void {
-  try {
-    process.kill(-c.pid!, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-// A fake runtime exec that runs argv as a real process on this machine.
-function exec(argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
-  return new Promise((resolve, reject) => {
-    // its own process group, so a timeout kills the command and whatever it started (as a cgroup would)
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    children.add(child);
-    let output = '';
-    let timedOut = false;
-    child.stdout!.on('data', (d: Buffer) => (output += String(d)));
-    child.stderr!.on('data', (d: Buffer) => (output += String(d)));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child);
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      children.delete(child);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolve({ exitCode: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15), output, timedOut });
-    });
-  });
-}
 
 const target: ProbeTarget = { podIP: '127.0.0.1', ports: [], exec };
 
@@ -94,7 +60,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of children) killGroup(c);
+  for (const c of running) killGroup(c);
   for (const s of sockets) s.destroy();
   http?.closeAllConnections();
   https?.closeAllConnections?.();
@@ -214,7 +180,7 @@ test('exec: a command outliving timeoutSeconds fails as timed out', async () => 
     result: 'failure',
     output: 'command "sh -c sleep 30" timed out',
   });
-  assert.equal(children.size, 0, 'the probe command is gone');
+  assert.equal(running.size, 0, 'the probe command is gone');
 });
 
 test('exec: a command that cannot start is a probe error', async () => {
