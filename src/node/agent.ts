@@ -16,7 +16,8 @@ import { createInformer, type Informer } from '../client/informer.js';
 import { realClock, rfc3339, type Clock } from '../util/clock.js';
 import { logger } from '../util/log.js';
 import { ContainerBackoff } from './backoff.js';
-import { nodeObject, nodeStatus, readMachine, type NodeParams } from './node-status.js';
+import { admitPod } from './admission.js';
+import { nodeCapacity, nodeObject, nodeStatus, readMachine, type NodeParams } from './node-status.js';
 import { PodWorker } from './pod-worker.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
 import { startNodeServer } from './server.js';
@@ -239,11 +240,28 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     onDone: (uid: string) => workers.delete(uid),
   };
 
+  const nodeAllocatable = nodeCapacity(machine0, o.maxPods ?? 110).allocatable;
+  const rejected = new Set<string>();
+  /** The kubelet's admission, for a pod this node has not started before. */
+  const admit = (pod: Pod): boolean => {
+    const phase = pod.status?.phase;
+    if (pod.status?.startTime || pod.metadata?.deletionTimestamp || phase === 'Succeeded' || phase === 'Failed') return true;
+    const active = [...workers.values()].map((w) => w.pod).filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+    const verdict = admitPod(pod, active, nodeAllocatable);
+    if (verdict.admit) return true;
+    rejected.add(pod.metadata?.uid ?? '');
+    recorder.event(pod as KubeObject, 'Warning', verdict.reason, verdict.message);
+    void deps.writeStatus(pod, { phase: 'Failed', reason: verdict.reason, message: verdict.message, startTime: rfc3339(clock.now()) }).catch((e) => log.warn('rejecting a pod failed', { error: String(e) }));
+    return false;
+  };
+
   const onPod = (obj: KubeObject) => {
     const pod = obj as Pod;
     const uid = pod.metadata?.uid ?? '';
+    if (rejected.has(uid)) return;
     let w = workers.get(uid);
     if (!w) {
+      if (!admit(pod)) return;
       if (pod.status?.podIP && pod.spec?.hostNetwork !== true) {
         if (ips) ips.reserve(pod.status.podIP);
         else reserved.push(pod.status.podIP);
@@ -255,7 +273,10 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   };
   podInformer.onAdd(onPod);
   podInformer.onUpdate((_o, n) => onPod(n));
-  podInformer.onDelete((obj) => workers.get(obj.metadata?.uid ?? '')?.removed());
+  podInformer.onDelete((obj) => {
+    rejected.delete(obj.metadata?.uid ?? '');
+    workers.get(obj.metadata?.uid ?? '')?.removed();
+  });
   // a configMap or secret change reaches the mounted files (and env at the next start)
   const kickAll = () => {
     for (const w of workers.values()) w.kick();

@@ -229,6 +229,30 @@ spec:
     assert.equal(logs.stdout, 'one\ntwo\nmain\n');
   });
 
+  it('rejects a pod bound past the scheduler that does not fit the node (OutOfcpu)', async () => {
+    await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: huge}
+spec:
+  nodeName: local
+  containers:
+  - name: c
+    image: busybox
+    command: ["sleep", "600"]
+    resources:
+      requests: {cpu: "1000"}
+`);
+    await until(async () => {
+      const p = (await pod('huge')) as PodJson & { status: { reason?: string; message?: string } };
+      assert.equal(p.status.phase, 'Failed');
+      assert.equal(p.status.reason, 'OutOfcpu');
+      assert.match(String(p.status.message), /^Pod was rejected: Node didn't have enough resource: cpu, requested: 1000000, used: \d+, capacity: \d+$/);
+    });
+    const get = await s.kubectl(['get', 'pod', 'huge', '--no-headers']);
+    assert.match(get.stdout, /huge\s+0\/1\s+OutOfcpu/);
+  });
+
   it('refuses a container without a command, saying why', async () => {
     await s.kubectl(['run', 'nocmd', '--image=nginx']);
     await until(async () => {
