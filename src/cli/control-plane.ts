@@ -42,6 +42,8 @@ export async function startControlPlane(srv: ApiServer, flags: ServerFlags, mode
       nodeIP: flags.nodeIP,
       stateDir,
       serverToken: srv.pki.adminToken,
+      // the node that runs the control plane says so, as k3s' server node does
+      labels: { 'node-role.kubernetes.io/control-plane': 'true' },
     });
   }
   return {
