@@ -144,13 +144,14 @@ describe('a two-container pod on the local node', { timeout: 180_000 }, () => {
     assert.notEqual(missing.code, 0);
   });
 
-  it('execs with a tty (-it)', async () => {
-    // script(1) gives kubectl a terminal, as a user's shell would
-    const out = execFileSync('script', ['-qec', `${KUBECTL} exec -it two -c app -- sh -c 'tty; stty size'`, '/dev/null'], {
+  it('execs with a tty (-it) of the terminal\'s size', async () => {
+    // script(1) gives kubectl a terminal, as a user's shell would; kubectl sends its size (resize)
+    const out = execFileSync('script', ['-qec', `stty rows 40 cols 100; ${KUBECTL} exec -it two -c app -- sh -c 'tty; stty size'`, '/dev/null'], {
       env: { ...process.env, KUBECONFIG: s.kubeconfig, HOME: s.home },
       timeout: 30_000,
     }).toString();
     assert.match(out, /\/dev\/pts\/\d+/);
+    assert.match(out, /^40 100\r?$/m);
   });
 
   it('attaches to a container started with stdin (kubectl run -i)', async () => {

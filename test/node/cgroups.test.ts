@@ -116,3 +116,31 @@ test('openCgroup on a missing cgroup is harmless', async () => {
   assert.equal(cg.oomKills(), 0);
   assert.equal(await cg.remove(), 0);
 });
+
+// This machine's controllers live in v1 hierarchies, so the v2 kernel semantics (OOM counting in
+// memory.events, cgroup.kill) cannot run here; what can be checked is that the v2 layout is
+// detected and the v2 files are written with the v2 values, on a directory laid out as cgroup2 is.
+test('the cgroup v2 layout: detected, controllers enabled down the path, v2 limit files written', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const root = mkdtempSync(join(tmpdir(), 'skiff-cgroup2-'));
+  try {
+    writeFileSync(join(root, 'cgroup.controllers'), 'cpuset cpu io memory hugetlb pids rdma misc\n');
+    assert.deepEqual(cgroupSupport(root), { ok: true, version: 2 });
+    const rel = 'skiff/ab12cd34/podu1/app.0123456789ab';
+    createCgroup(2, rel, { memoryLimitBytes: 64 * 1024 * 1024, cpuLimitMillis: 500, cpuRequestMillis: 250 }, root);
+    assert.equal(read(root, 'cgroup.subtree_control'), '+memory +cpu +pids');
+    assert.equal(read(join(root, 'skiff', 'ab12cd34', 'podu1'), 'cgroup.subtree_control'), '+memory +cpu +pids');
+    const dir = join(root, rel);
+    assert.equal(read(dir, 'memory.max'), String(64 * 1024 * 1024));
+    assert.equal(read(dir, 'cpu.max'), '50000 100000');
+    assert.equal(read(dir, 'cpu.weight'), String(sharesToWeight(milliCpuToShares(250))));
+    createCgroup(2, 'skiff/ab12cd34/podu1/nolimits.0123456789ab', {}, root);
+    assert.equal(read(join(root, 'skiff/ab12cd34/podu1/nolimits.0123456789ab'), 'memory.max'), 'max');
+    assert.equal(read(join(root, 'skiff/ab12cd34/podu1/nolimits.0123456789ab'), 'cpu.max'), 'max 100000');
+    writeFileSync(join(root, 'cgroup.controllers'), 'cpu io\n');
+    assert.deepEqual(cgroupSupport(root), { ok: false, reason: 'cgroup v2 lacks the memory, pids controller(s)' });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
