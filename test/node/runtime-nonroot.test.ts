@@ -14,7 +14,7 @@ test('as an unprivileged user: host networking and no limits, each with its reas
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' },
     timeout: 60_000,
   }).toString();
-  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, never>);
+  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   const info = lines[0]!.info as { networkIsolation: unknown; resourceLimits: unknown };
   assert.deepEqual(info.networkIsolation, { ok: false, reason: 'pod networking needs root, running as uid 65534' });
   assert.deepEqual(info.resourceLimits, { ok: false, reason: 'resource limits need root to manage cgroups, running as uid 65534' });
