@@ -1,10 +1,11 @@
 // Runs `skiff up` as a user would (a child process, a temporary data dir, port 0) and the real
 // kubectl against it with a fresh HOME (kubectl caches discovery there). Everything started here
 // is stopped and removed by stop(), which tests call from `after`, even when they fail.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createProcessRuntime } from '../../src/node/runtime/process.js';
 
 export interface KubectlResult {
   code: number;
@@ -31,15 +32,45 @@ export interface Skiff {
 const ROOT = resolve(import.meta.dirname, '..', '..');
 export const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 
-let clusters = 0;
+const CLAIMS = join(tmpdir(), 'skiff-e2e-cidrs');
+const STALE_CLAIM_MS = 2 * 3600_000;
+
 /**
- * Flags for a cluster with the real local node: its InternalIP on loopback (the API server reaches
- * the agent there) and a pod CIDR of its own, so clusters of tests running side by side never put
- * two bridges on one subnet. 10.64.0.0/16 … 10.127.0.0/16: clear of the defaults (10.42, 10.43).
+ * A pod CIDR no other cluster on this machine uses: 10.N.0.0/16 with N in 64…127 (clear of the
+ * defaults 10.42 and 10.43), not routed here yet, and claimed with an exclusive file so test
+ * files starting clusters side by side never put two bridges on one subnet. stop() releases it.
+ */
+function claimClusterCidr(): string {
+  mkdirSync(CLAIMS, { recursive: true });
+  const routes = execFileSync('ip', ['-4', 'route', 'show']).toString();
+  const start = Math.floor(Math.random() * 64);
+  for (let i = 0; i < 64; i++) {
+    const n = 64 + ((start + i) % 64);
+    if (routes.includes(`10.${n}.`)) continue;
+    const claim = join(CLAIMS, String(n));
+    try {
+      if (existsSync(claim) && Date.now() - statSync(claim).mtimeMs > STALE_CLAIM_MS) rmSync(claim, { force: true });
+      closeSync(openSync(claim, 'wx'));
+      return `10.${n}.0.0/16`;
+    } catch {
+      // taken by another test process
+    }
+  }
+  throw new Error('no free 10.N.0.0/16 for a test cluster (64…127 all in use)');
+}
+
+function releaseClusterCidr(extra: string[]): void {
+  const cidr = extra[extra.indexOf('--cluster-cidr') + 1];
+  const m = /^10\.(\d+)\.0\.0\/16$/.exec(cidr ?? '');
+  if (m) rmSync(join(CLAIMS, m[1]!), { force: true });
+}
+
+/**
+ * Flags for a cluster with the real local node `local`: its InternalIP on loopback (the API server
+ * reaches the agent there) and a pod CIDR of its own.
  */
 export function localNodeFlags(): string[] {
-  const n = 64 + ((process.pid * 7 + clusters++) % 64);
-  return ['--local-node', '--node-ip', '127.0.0.1', '--node-name', 'local', '--cluster-cidr', `10.${n}.0.0/16`];
+  return ['--local-node', '--node-ip', '127.0.0.1', '--node-name', 'local', '--cluster-cidr', claimClusterCidr()];
 }
 
 function launch(dataDir: string, extra: string[]): Promise<{ proc: ChildProcess; url: string }> {
@@ -127,6 +158,13 @@ export async function startSkiff(extra: string[] = []): Promise<Skiff> {
         const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
         await done;
         clearTimeout(t);
+      }
+      if (extra.includes('--local-node')) {
+        // whatever a killed node left (a clean stop leaves nothing: node-restart.test.ts checks)
+        const rt = createProcessRuntime({ nodeName: 'local', stateDir: join(dataDir, 'node') });
+        await rt.cleanupLeftovers();
+        await rt.shutdown();
+        releaseClusterCidr(extra);
       }
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(home, { recursive: true, force: true });
