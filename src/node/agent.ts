@@ -139,6 +139,11 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     node = await client.patch(nodesRT, o.nodeName, 'merge', { status: obj.status }, { subresource: 'status' });
   }
   const nodeUid = node.metadata?.uid;
+  // what a starting kubelet says on its Node (kubectl describe node)
+  recorder.event(node, 'Normal', 'Starting', 'Starting kubelet.');
+  recorder.event(node, 'Normal', 'NodeReady', `Node ${o.nodeName} status is now: NodeReady`);
+  if (!info.networkIsolation.ok) recorder.event(node, 'Warning', 'HostNetworkFallback', `Pods use the node's network: ${info.networkIsolation.reason}`);
+  if (!info.resourceLimits.ok) recorder.event(node, 'Warning', 'NoResourceLimits', `Container resource limits are not enforced: ${info.resourceLimits.reason}`);
 
   // --- the Lease, renewed every renewIntervalMs
   const leaseDurationSeconds = o.leaseDurationSeconds ?? 40;

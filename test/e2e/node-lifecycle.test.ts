@@ -3,6 +3,9 @@
 // a container, readiness gating Ready, a memory hog OOM-killed, a configMap change reaching the
 // mounted file, init containers in order, the downward API, and a container without a command.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { until } from '../support/eventually.js';
 import { localNodeFlags, startSkiff, type Skiff } from './harness.js';
@@ -227,6 +230,33 @@ spec:
     );
     const logs = await s.kubectl(['logs', 'inits']);
     assert.equal(logs.stdout, 'one\ntwo\nmain\n');
+  });
+
+  it('deleting a pod runs its preStop hook, then SIGTERM, within the grace period', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'skiff-prestop-'));
+    try {
+      await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: polite}
+spec:
+  terminationGracePeriodSeconds: 20
+  volumes: [{name: out, hostPath: {path: ${out}, type: Directory}}]
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "trap 'echo term >> /out/order; exit 0' TERM; while true; do sleep 0.2; done"]
+    lifecycle:
+      preStop: {exec: {command: ["sh", "-c", "echo prestop >> /out/order"]}}
+    volumeMounts: [{name: out, mountPath: /out}]
+`);
+      await until(async () => assert.equal((await pod('polite')).status.phase, 'Running'));
+      const r = await s.kubectl(['delete', 'pod', 'polite', '--timeout=60s']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(readFileSync(join(out, 'order'), 'utf8'), 'prestop\nterm\n');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('rejects a pod bound past the scheduler that does not fit the node (OutOfcpu)', async () => {
