@@ -6,7 +6,7 @@
 // says should run.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import { isStatusError } from '../api/errors.js';
 import { resourceFor } from '../api/kinds.js';
 import type { KubeObject } from '../api/types.js';
@@ -19,6 +19,7 @@ import { ContainerBackoff } from './backoff.js';
 import { admitPod } from './admission.js';
 import { nodeCapacity, nodeObject, nodeStatus, readMachine, type NodeParams } from './node-status.js';
 import { PodWorker } from './pod-worker.js';
+import { serviceEnv } from './service-env.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
 import { startNodeServer } from './server.js';
 import { microTime, NODE_LEASE_NAMESPACE, SIMULATED_ANNOTATION } from './sim-node-object.js';
@@ -77,6 +78,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   const podInformer: Informer<KubeObject> = createInformer(client, podsRT, { fieldSelector: `spec.nodeName=${o.nodeName}` });
   const cmInformer = createInformer(client, resourceFor('', 'v1', 'configmaps'));
   const secretInformer = createInformer(client, resourceFor('', 'v1', 'secrets'));
+  const serviceInformer = createInformer(client, resourceFor('', 'v1', 'services'));
   const caches: Record<string, Informer<KubeObject>> = { configmaps: cmInformer, secrets: secretInformer };
 
   const backoff = new ContainerBackoff(o.backoffMs ? { baseMs: o.backoffMs.initial, maxMs: o.backoffMs.max } : {});
@@ -242,6 +244,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
         if (!isStatusError(e, 'NotFound') && !isStatusError(e, 'Conflict')) throw e;
       }
     },
+    serviceEnv: (pod: Pod) => serviceEnv(pod, serviceInformer.cache.list() as Service[]),
     onDone: (uid: string) => workers.delete(uid),
   };
 
@@ -291,8 +294,9 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
 
   cmInformer.start();
   secretInformer.start();
+  serviceInformer.start();
   nodeInformer.start();
-  await Promise.all([cmInformer.waitForSync(), secretInformer.waitForSync(), nodeInformer.waitForSync()]);
+  await Promise.all([cmInformer.waitForSync(), secretInformer.waitForSync(), serviceInformer.waitForSync(), nodeInformer.waitForSync()]);
   podInformer.start();
   await podInformer.waitForSync();
 
@@ -305,6 +309,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
       nodeInformer.stop();
       cmInformer.stop();
       secretInformer.stop();
+      serviceInformer.stop();
       await Promise.all([...workers.values()].map((w) => w.shutdown()));
       workers.clear();
       await server.stop();

@@ -42,6 +42,8 @@ export interface PodWorkerDeps {
   networkReady(): boolean;
   allocateIP(): string | undefined;
   releaseIP(ip: string): void;
+  /** The service links (`WEB_SERVICE_HOST`, …) for a pod's containers. */
+  serviceEnv(pod: Pod): Record<string, string>;
   /** An object from the agent's caches (configmaps, secrets, PVCs, PVs). */
   lookup(resource: string, namespace: string, name: string): Promise<object | undefined>;
   writeStatus(pod: Pod, status: NonNullable<Pod['status']>): Promise<void>;
@@ -382,7 +384,7 @@ export class PodWorker {
       this.retryIn(RETRY_MS * 5);
       return false;
     };
-    const env = await resolveEnv(pod, c, this.volumeDeps());
+    const env = await resolveEnv(pod, c, { ...this.volumeDeps(), serviceEnv: this.deps.serviceEnv(pod) });
     if ('error' in env) return configError('CreateContainerConfigError', env.error);
     const argv = containerArgv(c, env.env);
     if (!Array.isArray(argv)) return configError('CreateContainerError', argv.error);

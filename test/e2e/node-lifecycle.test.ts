@@ -185,8 +185,8 @@ spec:
       const r = await s.kubectl(['exec', 'cfgpod', '--', 'cat', '/etc/cfg/greeting']);
       assert.equal(r.stdout, 'hello');
     });
-    const env = await s.kubectl(['exec', 'cfgpod', '--', 'sh', '-c', 'echo $GREETING $MY_POD']);
-    assert.equal(env.stdout, 'hello cfgpod\n');
+    const env = await s.kubectl(['exec', 'cfgpod', '--', 'sh', '-c', 'echo $GREETING $MY_POD $KUBERNETES_SERVICE_HOST $KUBERNETES_PORT']);
+    assert.equal(env.stdout, 'hello cfgpod 10.43.0.1 tcp://10.43.0.1:443\n');
     const ro = await s.kubectl(['exec', 'cfgpod', '--', 'sh', '-c', 'echo x > /etc/cfg/new']);
     assert.notEqual(ro.code, 0, 'configMap volumes are read-only');
     await s.kubectl(['patch', 'configmap', 'cfg', '-p', '{"data":{"greeting":"bonjour"}}']);
