@@ -52,7 +52,62 @@ export function prepareForUpdate(rt: ResourceType, obj: KubeObject, old: KubeObj
     if (old.status === undefined) delete obj.status;
     else obj.status = old.status;
   }
+  if (rt.kind === 'Service') dropTypeDependentFields(obj, old);
   bumpGeneration(rt, obj, old);
+}
+
+type SvcSpec = {
+  type?: string;
+  clusterIP?: string;
+  clusterIPs?: string[];
+  ipFamilies?: string[];
+  ipFamilyPolicy?: string;
+  ports?: { nodePort?: number }[];
+  healthCheckNodePort?: number;
+  allocateLoadBalancerNodePorts?: boolean;
+  loadBalancerClass?: string;
+  externalTrafficPolicy?: string;
+  externalIPs?: string[];
+};
+
+const svcType = (s: SvcSpec) => s.type ?? 'ClusterIP';
+const needsClusterIP = (s: SvcSpec) => svcType(s) !== 'ExternalName';
+const needsNodePort = (s: SvcSpec) => svcType(s) === 'NodePort' || (svcType(s) === 'LoadBalancer' && s.allocateLoadBalancerNodePorts !== false);
+const needsHCNodePort = (s: SvcSpec) => svcType(s) === 'LoadBalancer' && s.externalTrafficPolicy === 'Local';
+const externallyAccessible = (s: SvcSpec) => svcType(s) === 'LoadBalancer' || svcType(s) === 'NodePort' || (svcType(s) === 'ClusterIP' && (s.externalIPs ?? []).length > 0);
+const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/**
+ * kube-apiserver's dropTypeDependentFields: when an update changes a Service's type, the values
+ * the old type had allocated or defaulted (node ports, cluster IPs for ExternalName, the health
+ * check port, allocateLoadBalancerNodePorts, loadBalancerClass, externalTrafficPolicy) are
+ * dropped — but only those the user did not change in the same update — so `kubectl patch svc
+ * -p '{"spec":{"type":"ClusterIP"}}'` works. A Service that is no longer a LoadBalancer loses its
+ * load-balancer status.
+ */
+function dropTypeDependentFields(obj: KubeObject, old: KubeObject): void {
+  const n = (obj.spec ?? {}) as SvcSpec;
+  const o = (old.spec ?? {}) as SvcSpec;
+  if (needsClusterIP(o) && !needsClusterIP(n)) {
+    if (same(o.clusterIP, n.clusterIP) && same(o.clusterIPs, n.clusterIPs)) {
+      delete n.clusterIP;
+      delete n.clusterIPs;
+    }
+    if (same(o.ipFamilies, n.ipFamilies)) delete n.ipFamilies;
+    if (same(o.ipFamilyPolicy, n.ipFamilyPolicy)) delete n.ipFamilyPolicy;
+  }
+  if (needsNodePort(o) && !needsNodePort(n) && same((o.ports ?? []).map((p) => p.nodePort), (n.ports ?? []).map((p) => p.nodePort))) {
+    for (const p of n.ports ?? []) delete p.nodePort;
+  }
+  if (needsHCNodePort(o) && !needsHCNodePort(n) && same(o.healthCheckNodePort, n.healthCheckNodePort)) delete n.healthCheckNodePort;
+  if (svcType(o) === 'LoadBalancer' && svcType(n) !== 'LoadBalancer') {
+    if (n.allocateLoadBalancerNodePorts !== undefined && o.allocateLoadBalancerNodePorts !== undefined && o.allocateLoadBalancerNodePorts === n.allocateLoadBalancerNodePorts) {
+      delete n.allocateLoadBalancerNodePorts;
+    }
+    if (same(o.loadBalancerClass, n.loadBalancerClass)) delete n.loadBalancerClass;
+  }
+  if (externallyAccessible(o) && !externallyAccessible(n) && same(o.externalTrafficPolicy, n.externalTrafficPolicy)) delete n.externalTrafficPolicy;
+  if (svcType(n) !== 'LoadBalancer' && obj.status !== undefined) obj.status = { ...(obj.status as object), loadBalancer: {} };
 }
 
 /** On an update through /status: only status (and nothing of spec or metadata's user fields) changes. */

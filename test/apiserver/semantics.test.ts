@@ -159,6 +159,21 @@ describe('API object semantics', () => {
     await c.create(services, { metadata: { name: 'np-c', namespace: 'default' }, spec: { type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] } });
   });
 
+  test('changing a Service\'s type drops what the old type allocated (and frees the node port)', async () => {
+    await c.create(services, { metadata: { name: 'to-cip', namespace: 'default' }, spec: { type: 'LoadBalancer', selector: { app: 'x' }, ports: [{ port: 80, nodePort: 30555 }] } });
+    const r = await c.patch(services, 'to-cip', 'merge', { spec: { type: 'ClusterIP' } }, { namespace: 'default' });
+    const spec = r.spec as { type: string; ports: { nodePort?: number }[]; externalTrafficPolicy?: string; allocateLoadBalancerNodePorts?: boolean };
+    assert.equal(spec.type, 'ClusterIP');
+    assert.equal(spec.ports[0]!.nodePort, undefined);
+    assert.equal(spec.externalTrafficPolicy, undefined);
+    assert.equal(spec.allocateLoadBalancerNodePorts, undefined);
+    // the port is free again
+    await c.create(services, { metadata: { name: 'takes-30555', namespace: 'default' }, spec: { type: 'NodePort', ports: [{ port: 80, nodePort: 30555 }] } });
+    // a node port the user changes in the same update is still refused for a ClusterIP
+    await c.create(services, { metadata: { name: 'np-keep', namespace: 'default' }, spec: { type: 'NodePort', ports: [{ port: 80 }] } });
+    await rejects(c.patch(services, 'np-keep', 'merge', { spec: { type: 'ClusterIP', ports: [{ port: 80, nodePort: 30556 }] } }, { namespace: 'default' }), 'Invalid', 422);
+  });
+
   test('a pod bound to a node is deleted gracefully; an unbound one at once', async () => {
     const pod = (name: string): KubeObject => ({ metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
     await c.create(pods, pod('unbound'));
