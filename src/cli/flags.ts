@@ -2,6 +2,7 @@
 import { homedir, hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseIpv4Cidr } from '../util/ipv4-cidr.js';
 
 export const SERVER_FLAGS = {
   'data-dir': { type: 'string' },
@@ -36,6 +37,8 @@ export interface ServerFlags {
   /** Images whose containers never become ready on simulated nodes. */
   simUnreadyImages: string[];
   localNode: boolean;
+  /** Addresses for LoadBalancer Services (unset: the nodes' own addresses, as k3s' ServiceLB). */
+  lbPool?: string;
   /** The local node's name (default: this machine's hostname). */
   nodeName: string;
   /** The local node's InternalIP (default: the machine's first non-loopback IPv4). */
@@ -80,6 +83,7 @@ export function parseServerFlags(argv: string[]): ServerFlags {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  if (values['lb-pool'] !== undefined && !parseIpv4Cidr(values['lb-pool'])) throw new UsageError(`--lb-pool must be an IPv4 CIDR such as 127.200.0.0/24, got ${JSON.stringify(values['lb-pool'])}`);
   const range = values['service-node-port-range'] ?? '30000-32767';
   const m = /^(\d+)-(\d+)$/.exec(range);
   if (!m) throw new UsageError(`--service-node-port-range must look like 30000-32767, got ${JSON.stringify(range)}`);
@@ -95,6 +99,7 @@ export function parseServerFlags(argv: string[]): ServerFlags {
     simNodeCapacity: parseCapacity(values['sim-node-capacity']),
     simUnreadyImages: (values['sim-unready-images'] ?? '').split(',').filter(Boolean),
     localNode: !values['no-local-node'],
+    ...(values['lb-pool'] ? { lbPool: values['lb-pool'] } : {}),
     nodeName: (values['node-name'] ?? hostname()).toLowerCase(),
     nodeIP: values['node-ip'] ?? defaultNodeIP(),
     ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),

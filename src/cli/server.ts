@@ -18,6 +18,7 @@ export const SERVER_USAGE = `Usage: skiff up|server [flags]
   --service-cidr CIDR            Service addresses (default 10.43.0.0/16)
   --cluster-cidr CIDR            pod addresses (default 10.42.0.0/16)
   --service-node-port-range A-B  NodePort range (default 30000-32767)
+  --lb-pool CIDR                 addresses for LoadBalancer Services (default: the nodes' own)
   --sim-nodes N                  add N simulated nodes (skiff up)
   --sim-node-capacity LIST       each simulated node's capacity, e.g. cpu=8,memory=32Gi,pods=110
   --sim-unready-images LIST      images that run but never become ready on simulated nodes
