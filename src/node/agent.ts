@@ -14,6 +14,7 @@ import type { Client } from '../client/client.js';
 import { createEventRecorder, type EventRecorder } from '../client/events.js';
 import { createInformer, type Informer } from '../client/informer.js';
 import { realClock, rfc3339, type Clock } from '../util/clock.js';
+import { formatIpv4 } from '../util/ipv4-cidr.js';
 import { logger } from '../util/log.js';
 import { ContainerBackoff } from './backoff.js';
 import { admitPod } from './admission.js';
@@ -56,6 +57,8 @@ export interface NodeAgentOptions {
 export interface NodeAgent {
   readonly nodeName: string;
   readonly serverPort: number;
+  /** Resolves once the node's pod network is up: its CIDR and the bridge's (gateway) address. */
+  readonly network: Promise<{ podCidr: string; gateway: string; isolated: boolean }>;
   /** Stops every pod's containers and removes what the agent made on the machine. */
   stop(): Promise<void>;
 }
@@ -186,6 +189,8 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   // --- the pod network, once node IPAM gave the node a CIDR
   const nodeInformer = createInformer(client, nodesRT, { fieldSelector: `metadata.name=${o.nodeName}` });
   let networkReady: Promise<void> | undefined;
+  let announceNetwork!: (n: { podCidr: string; gateway: string; isolated: boolean }) => void;
+  const network = new Promise<{ podCidr: string; gateway: string; isolated: boolean }>((r) => (announceNetwork = r));
   const onNode = (n: KubeObject) => {
     node = n;
     const cidr = (n.spec as { podCIDR?: string } | undefined)?.podCIDR;
@@ -195,6 +200,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
         if (info.networkIsolation.ok) await runtime.setupNodeNetwork(cidr);
         ips = new PodIpRange(cidr);
         for (const ip of reserved) ips.reserve(ip);
+        announceNetwork({ podCidr: cidr, gateway: formatIpv4(ips.cidr.base + 1), isolated: info.networkIsolation.ok });
         for (const w of workers.values()) w.kick();
       } catch (e) {
         log.error('pod network setup failed', { cidr, error: String(e) });
@@ -303,6 +309,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   return {
     nodeName: o.nodeName,
     serverPort: server.port,
+    network,
     async stop() {
       clearInterval(heartbeat);
       podInformer.stop();
