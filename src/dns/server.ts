@@ -55,11 +55,14 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const conns = new Set<TcpSocket>();
 
   udp.on('message', (msg, rinfo) => {
-    void handle(msg, 'udp').then((out) => {
-      if (out) udp.send(out, rinfo.port, rinfo.address, (e) => e && log.debug('udp send failed', { error: e.message }));
-    });
+    const out = handle(msg, 'udp');
+    // Cluster answers are sent synchronously: no promise per query on the hot path.
+    if (out === undefined) return;
+    if (!(out instanceof Promise)) udp.send(out, rinfo.port, rinfo.address);
+    else void out.then((b) => b && !closing && udp.send(b, rinfo.port, rinfo.address));
   });
-  udp.on('error', (e) => log.warn('udp socket error', { error: e.message }));
+  // A failed send (the client went away) surfaces here too; the server keeps serving.
+  udp.on('error', (e) => log.debug('udp socket error', { error: e.message }));
   tcp.on('connection', (sock) => serveTcp(sock));
   tcp.on('error', (e) => log.warn('tcp server error', { error: e.message }));
 
@@ -74,7 +77,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
         const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
         buf = buf.subarray(2 + msg.length);
-        void handle(msg, 'tcp').then((out) => {
+        void Promise.resolve(handle(msg, 'tcp')).then((out) => {
           if (!out || sock.destroyed) return;
           const len = Buffer.alloc(2);
           len.writeUInt16BE(out.length);
@@ -84,8 +87,11 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     });
   }
 
-  /** One message in, the bytes to send back out (undefined: send nothing). Never rejects. */
-  async function handle(msg: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | undefined> {
+  /**
+   * One message in, the bytes to send back out (undefined: send nothing): at once for what the
+   * index answers, as a promise when upstreams are involved. Never throws or rejects.
+   */
+  function handle(msg: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined | Promise<Buffer | undefined> {
     let query: Packet;
     try {
       query = dnsPacket.decode(msg);
@@ -101,13 +107,24 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       const q = query.questions?.[0];
       if (!q || query.questions!.length !== 1) return respond(query, { rcode: 'FORMERR' }, limit, !!opt);
       const result = index.resolve({ name: q.name, type: q.type as QueryType });
-      if (!result) return forwarded(msg, query, limit, !!opt);
-      await chaseExternal(q, result);
+      if (!result) return forwarded(msg, query, limit, !!opt).catch(() => headerOnly(msg, RCODES.SERVFAIL!));
+      if (needsChase(q, result)) {
+        return chaseExternal(q, result).then(
+          () => respond(query, { ...result, aa: true }, limit, !!opt),
+          () => headerOnly(msg, RCODES.SERVFAIL!),
+        );
+      }
       return respond(query, { ...result, aa: true }, limit, !!opt);
     } catch (e) {
       log.error('query failed', { error: e instanceof Error ? e.message : String(e) });
       return headerOnly(msg, RCODES.SERVFAIL!);
     }
+  }
+
+  /** True when the answer ends in a CNAME to a name outside the zone that the upstreams must resolve. */
+  function needsChase(q: Question, result: DnsResult): boolean {
+    const last = result.answers[result.answers.length - 1];
+    return q.type !== 'CNAME' && last?.type === 'CNAME' && !index.inZone(last.data);
   }
 
   /** Relays the upstreams' answer (truncated for the client if needed), or SERVFAIL. */
@@ -127,7 +144,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   /** An ExternalName CNAME to a name outside the zone: the upstreams' records for the target are appended. */
   async function chaseExternal(q: Question, result: DnsResult): Promise<void> {
     const last = result.answers[result.answers.length - 1];
-    if (q.type === 'CNAME' || last?.type !== 'CNAME' || index.inZone(last.data)) return;
+    if (last?.type !== 'CNAME') return;
     const sub = dnsPacket.encode({ type: 'query', id: 0, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: last.data, type: q.type, class: 'IN' }] });
     const answer = await forwarder.forward(sub);
     if (!answer) return; // the CNAME alone: the client may still follow it itself
@@ -167,11 +184,13 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   }
 
   let stopped: Promise<void> | undefined;
+  let closing = false;
   return {
     host,
     port,
     stop() {
       stopped ??= (async () => {
+        closing = true;
         forwarder.close();
         for (const c of conns) c.destroy();
         await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
