@@ -4,7 +4,7 @@
 //
 //   <svc>.<ns>.svc.<zone>                 A/AAAA: the ClusterIPs; headless: every ready endpoint
 //   _<port>._<proto>.<svc>.<ns>.svc.<zone> SRV: named ports (headless: one per ready endpoint)
-//   <hostname>.<svc>.<ns>.svc.<zone>      A: a headless endpoint by hostname, or by dashed address
+//   <hostname>.<svc>.<ns>.svc.<zone>      A: a ready endpoint by hostname, or by dashed address
 //   <a-b-c-d>.<ns>.pod.<zone>             A: a.b.c.d ("pods insecure", as k3s and kubeadm set it)
 //   <d>.<c>.<b>.<a>.in-addr.arpa          PTR: ClusterIPs and headless endpoints; other addresses
 //                                          are not ours (CoreDNS's fallthrough) and are forwarded
@@ -171,8 +171,9 @@ export function createDnsIndex(opts: { clusterDomain?: string } = {}): DnsIndex 
       if (!answers.length) return nxdomain();
       return type === 'SRV' ? answer(answers, extra) : nodata();
     }
-    if (n !== 3 || !s.headless) return nxdomain();
-    // `<hostname>.<svc>.<ns>.svc`: a headless endpoint, by hostname or dashed address.
+    if (n !== 3 || s.externalName !== undefined) return nxdomain();
+    // `<hostname>.<svc>.<ns>.svc`: an endpoint, by hostname or dashed address. The spec defines
+    // these for headless Services; CoreDNS answers them for every Service with endpoints, and so do we.
     const ips = endpointsOf(s).filter((e) => e.host === first || dashedAddress(e.ip) === first).map((e) => e.ip);
     if (!ips.length) return nxdomain();
     return answer(addressRecords(owner, type, ips));
@@ -240,8 +241,9 @@ export function createDnsIndex(opts: { clusterDomain?: string } = {}): DnsIndex 
     const out = new Set<string>();
     const v6 = isIPv6(ip);
     const same = (a: string) => (v6 ? isIPv6(a) && expand6(a) === expand6(ip) : a === ip);
+    // A ClusterIP names its Service alone (CoreDNS's serviceRecordForIP looks no further).
     const bySvc = zone.serviceByIp(v6 ? compress6(ip) : ip) ?? zone.serviceByIp(ip);
-    if (bySvc) out.add(svcName(bySvc));
+    if (bySvc) return [svcName(bySvc)];
     for (const slice of zone.slicesByIp(v6 ? compress6(ip) : ip)) {
       if (!slice.service) continue;
       const [ns, name] = slice.service.split('/') as [string, string];

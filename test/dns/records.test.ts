@@ -77,7 +77,9 @@ const cases: Case[] = [
   { name: 'a headless endpoint answers by hostname (StatefulSet pods)', q: 'pg-1.pg.db.svc.cluster.local', type: 'A', rcode: 'NOERROR', answers: ['pg-1.pg.db.svc.cluster.local A 10.42.0.8'] },
   { name: 'a not-ready endpoint has no hostname record', q: 'pg-2.pg.db.svc.cluster.local', type: 'A', rcode: 'NXDOMAIN', soa: true },
   { name: 'an endpoint without hostname answers by its dashed address', q: '10-42-0-11.pg.db.svc.cluster.local', type: 'A', rcode: 'NOERROR', answers: ['10-42-0-11.pg.db.svc.cluster.local A 10.42.0.11'] },
-  { name: 'a ClusterIP service has no endpoint names', q: '10-42-0-5.web.default.svc.cluster.local', type: 'A', rcode: 'NXDOMAIN', soa: true },
+  { name: 'an endpoint of a ClusterIP service answers by its dashed address too (as CoreDNS)', q: '10-42-0-5.web.default.svc.cluster.local', type: 'A', rcode: 'NOERROR', answers: ['10-42-0-5.web.default.svc.cluster.local A 10.42.0.5'] },
+  { name: 'an ExternalName service has no endpoint names', q: 'x.ext.default.svc.cluster.local', type: 'A', rcode: 'NXDOMAIN', soa: true },
+  { name: 'PTR of the kube-dns ClusterIP names the kube-dns service', q: '10.0.43.10.in-addr.arpa', type: 'PTR', rcode: 'NOERROR', answers: ['10.0.43.10.in-addr.arpa PTR kube-dns.kube-system.svc.cluster.local'] },
   {
     name: 'headless SRV has one record per ready endpoint, targeting its hostname',
     q: '_sql._tcp.pg.db.svc.cluster.local', type: 'SRV', rcode: 'NOERROR',
