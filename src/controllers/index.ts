@@ -4,9 +4,20 @@
 // function (node-ipam.ts), so it is not listed.
 import type { ControllerDef } from './controller.js';
 import { deploymentController } from './deployment.js';
+import { createEndpointsController } from './endpoints.js';
+import { createEndpointSliceController } from './endpointslice.js';
+import { createEndpointSliceMirroringController } from './endpointslice-mirroring.js';
 import { garbageCollector } from './garbage-collector.js';
 import { namespaceController } from './namespace.js';
 import { createReplicaSetController } from './replicaset.js';
 
 /** Every controller the control plane runs, in start order. */
-export const CONTROLLERS: ControllerDef[] = [garbageCollector, namespaceController, deploymentController, createReplicaSetController()];
+export const CONTROLLERS: ControllerDef[] = [
+  garbageCollector,
+  namespaceController,
+  deploymentController,
+  createReplicaSetController(),
+  createEndpointsController(),
+  createEndpointSliceController(),
+  createEndpointSliceMirroringController(),
+];
