@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import type { Answer } from 'dns-packet';
+import dnsPacket, { type Answer } from 'dns-packet';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import { createDnsIndex, type DnsIndex } from '../../src/dns/records.js';
 import { startDnsServer, type DnsServer } from '../../src/dns/server.js';
-import { queryPacket, startFakeUpstream, tcpQuery, udpQuery, udpRaw, type FakeUpstream } from './fake-upstream.js';
+import { queryPacket, startFakeUpstream, tcpQuery, udpQuery, udpRaw, type Decoded, type FakeUpstream } from './fake-upstream.js';
 
 const LOCAL = '127.0.0.1';
 const UPSTREAM = '127.0.0.2';
@@ -72,6 +72,44 @@ describe('DNS server', () => {
     const p = await tcpQuery(LOCAL, srv.port, queryPacket('web.default.svc.cluster.local', 'A'));
     assert.equal(p.rcode, 'NOERROR');
     assert.deepEqual(p.answers?.map((r) => (r as { data: string }).data), ['10.43.0.20']);
+  });
+
+  test('several queries on one TCP connection, split across writes, are each answered', async () => {
+    const frames = Buffer.concat([
+      dnsPacket.streamEncode(queryPacket('web.default.svc.cluster.local', 'A', { id: 1 })),
+      dnsPacket.streamEncode(queryPacket('nope.default.svc.cluster.local', 'A', { id: 2 })),
+    ]);
+    const answers = await new Promise<Decoded[]>((resolve, reject) => {
+      const sock = connect({ host: LOCAL, port: srv.port });
+      const got: Decoded[] = [];
+      let buf = Buffer.alloc(0);
+      const timer = setTimeout(() => {
+        sock.destroy();
+        reject(new Error('not every answer came'));
+      }, 5000);
+      sock.on('connect', () => {
+        // one byte, then the rest: the server must reassemble frames
+        sock.write(frames.subarray(0, 1));
+        setTimeout(() => sock.write(frames.subarray(1)), 20);
+      });
+      sock.on('data', (d) => {
+        buf = Buffer.concat([buf, d]);
+        while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+          got.push(dnsPacket.decode(buf.subarray(2, 2 + buf.readUInt16BE(0))) as Decoded);
+          buf = buf.subarray(2 + buf.readUInt16BE(0));
+        }
+        if (got.length === 2) {
+          clearTimeout(timer);
+          sock.destroy();
+          resolve(got);
+        }
+      });
+      sock.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    });
+    assert.deepEqual(answers.map((p) => `${p.id} ${p.rcode}`).sort(), ['1 NOERROR', '2 NXDOMAIN']);
   });
 
   test('an unknown cluster name is NXDOMAIN with the SOA in authority, and is not forwarded', async () => {
@@ -168,6 +206,23 @@ describe('DNS server with a dead upstream', () => {
       assert.equal((await udpQuery(LOCAL, srv.port, queryPacket('web.default.svc.cluster.local', 'A'))).packet.rcode, 'NOERROR');
     } finally {
       await srv.stop();
+    }
+  });
+
+  test('when the first upstream is silent the next one answers', async () => {
+    const probe = createSocket('udp4');
+    await new Promise<void>((r) => probe.bind(0, '127.0.0.3', () => r()));
+    const deadPort = probe.address().port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const live = await startFakeUpstream('127.0.0.4', { 'example.test': [a('example.test', '192.0.2.9')] });
+    const srv = await startDnsServer({ host: LOCAL, port: 0, index: index(), upstreams: [{ host: '127.0.0.3', port: deadPort }, { host: live.host, port: live.port }], forwardTimeoutMs: 1000 });
+    try {
+      const { packet } = await udpQuery(LOCAL, srv.port, queryPacket('example.test', 'A'));
+      assert.equal(packet.rcode, 'NOERROR');
+      assert.deepEqual(packet.answers?.map((r) => (r as { data: string }).data), ['192.0.2.9']);
+    } finally {
+      await srv.stop();
+      await live.stop();
     }
   });
 
