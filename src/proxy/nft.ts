@@ -66,6 +66,7 @@ export function renderNft(model: Model, instance: string): string {
 }
 
 function sameRules(a: ChainDef, b: ChainDef): boolean {
+  if (a === b) return true; // a cached fragment's chain: unchanged by construction
   return a.hook === b.hook && a.rules.length === b.rules.length && a.rules.every((r, i) => r === b.rules[i]);
 }
 

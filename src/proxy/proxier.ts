@@ -14,7 +14,7 @@ import type { Client } from '../client/client.js';
 import { createInformer } from '../client/informer.js';
 import { logger } from '../util/log.js';
 import { applyNft, deleteTable, diffNft, nftBinary, renderNft, tableName } from './nft.js';
-import { computeRules, type Model } from './rules.js';
+import { computeRules, type Model, type RulesCache } from './rules.js';
 import { planListeners, UserspaceProxy } from './userspace.js';
 
 const log = logger('proxy');
@@ -101,6 +101,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ServiceProxy> {
   const slices = createInformer(opts.client, SLICES);
   const userspace = mode === 'userspace' ? new UserspaceProxy() : undefined;
   let current: Model | undefined;
+  const cache: RulesCache = new Map();
   let stopped = false;
   let dirty = true;
   let running: Promise<void> | undefined;
@@ -128,7 +129,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ServiceProxy> {
       clusterCidr: opts.clusterCidr,
       ...(opts.podCidr ? { podCidr: opts.podCidr } : {}),
       ...(opts.serviceCidr ? { serviceCidr: opts.serviceCidr } : {}),
-    });
+    }, cache);
     const full = current === undefined;
     const script = full ? renderNft(next, opts.instance) : diffNft(current!, next, opts.instance);
     try {

@@ -127,108 +127,164 @@ function policyChain(eps: Endpoint[], epChain: (e: Endpoint) => string, affinity
   return { rules };
 }
 
+/** One service's share of the model: its chains, sets and map elements, each record sorted. */
+export interface Fragment {
+  clusterIP: string;
+  sets: Record<string, SetDef>;
+  chains: Record<string, ChainDef>;
+  serviceIps: Record<string, string>;
+  nodePorts: Record<string, string>;
+  noEpServices: Record<string, string>;
+  noEpNodePorts: Record<string, string>;
+}
+
+/**
+ * Memo of fragments by service, for computeRules: a fragment is reused while the Service's and its
+ * slices' resourceVersions are unchanged, so a change costs one service, not all of them. The
+ * caller owns it and passes the same one each time (with the same node, CIDRs and node IPs).
+ */
+export type RulesCache = Map<string, { sig: string; frag: Fragment }>;
+
+/** The rules of one service (pure); see computeRules. */
+export function serviceFragment(svc: Service, slices: readonly EndpointSlice[], input: Pick<RulesInput, 'nodeName' | 'clusterCidr'>): Fragment {
+  const ns = svc.metadata?.namespace ?? 'default';
+  const name = svc.metadata?.name ?? '';
+  const spec = svc.spec!;
+  const clusterIP = spec.clusterIP!;
+  const f: Fragment = { clusterIP, sets: {}, chains: {}, serviceIps: {}, nodePorts: {}, noEpServices: {}, noEpNodePorts: {} };
+  const { serviceIps, nodePorts, noEpServices, noEpNodePorts } = f;
+  const ingressIps = spec.type === 'LoadBalancer' ? (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter(Boolean) : [];
+  const externalIps = [...new Set([...ingressIps, ...(spec.externalIPs ?? [])])].sort();
+  const affinity = spec.sessionAffinity === 'ClientIP';
+  const timeout = spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS;
+  const itpLocal = spec.internalTrafficPolicy === 'Local';
+  const etpLocal = spec.externalTrafficPolicy === 'Local' && (spec.type === 'NodePort' || spec.type === 'LoadBalancer');
+  for (const port of spec.ports ?? []) {
+    const proto = protoOf(port);
+    if (!proto) continue;
+    const portName = `${ns}/${name}/${proto}/${port.name || `p${port.port}`}`;
+    const h = hash8(`${ns}/${name}:${port.name ?? ''}/${proto}`);
+    const svcChain = `service-${h}-${portName}`;
+    const localChain = `local-${h}-${portName}`;
+    const extChain = `external-${h}-${portName}`;
+    const suffix = (e: Endpoint) => `${portName}__${e.ip}/${e.port}`;
+    const epChain = (e: Endpoint) => `endpoint-${hash8(`${h}/${e.ip}/${e.port}`)}-${suffix(e)}`;
+    // the timeout is in the hash: a set's definition never changes in place, a new one replaces it
+    const affSet = (e: Endpoint) => (affinity ? `affinity-${hash8(`${h}/${e.ip}/${e.port}/${timeout}`)}-${suffix(e)}` : undefined);
+    const all = endpointsFor(port, slices);
+    const { cluster, local } = categorize(all, input.nodeName);
+    const internal = itpLocal ? local : cluster;
+          const wantExternal = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
+    // the cluster-wide chain serves ClusterIP traffic unless internalTrafficPolicy is Local, and
+    // always backs external traffic (directly, or for pods and the host under a Local policy)
+    const usesCluster = !itpLocal || wantExternal || externalIps.length > 0;
+    const usesLocal = itpLocal || etpLocal;
+    const hasEndpoints = cluster.length > 0;
+    const key = `${clusterIP} . ${proto} . ${port.port}`;
+    // endpoint chains for every endpoint any policy uses
+    const used = new Map<string, Endpoint>();
+    for (const e of [...(usesCluster ? cluster : []), ...(usesLocal ? local : [])]) used.set(`${e.ip}:${e.port}`, e);
+    for (const e of used.values()) {
+      const set = affSet(e);
+      if (set) f.sets[set] = { type: 'ipv4_addr', flags: 'dynamic,timeout', timeoutSeconds: timeout, elements: [] };
+      f.chains[epChain(e)] = {
+        rules: [
+          // hairpin: a pod reaching itself through the service must see the reply come back via the node
+          `ip saddr ${e.ip} jump mark-for-masquerade`,
+          ...(set ? [`update @${set} { ip saddr }`] : []),
+          `meta l4proto ${proto} dnat to ${e.ip}:${e.port}`,
+        ],
+      };
+    }
+    if (usesCluster && cluster.length > 0) {
+      // ClusterIP traffic from outside the cluster (the host, another machine) is masqueraded so replies return here
+      const masq = `ip daddr ${clusterIP} ${proto} dport ${port.port} ip saddr != ${input.clusterCidr} jump mark-for-masquerade`;
+      f.chains[svcChain] = policyChain(cluster, epChain, affSet, [masq]);
+    }
+    if (usesLocal) f.chains[localChain] = policyChain(local, epChain, affSet, []);
+    if (internal.length > 0) serviceIps[key] = `goto ${itpLocal ? localChain : svcChain}`;
+    // upstream: no endpoints at all is rejected; endpoints, none of them local, is dropped
+    else noEpServices[key] = hasEndpoints ? 'drop' : 'goto reject-chain';
+    if (!wantExternal && externalIps.length === 0) continue;
+    if (hasEndpoints) {
+      f.chains[extChain] = etpLocal
+        ? {
+            rules: [
+              // pods reaching a Local service's external address get the cluster-wide behaviour
+              `ip saddr ${input.clusterCidr} goto ${svcChain}`,
+              // and so does the host itself, masqueraded (its source address is not routable back)
+              'fib saddr type local jump mark-for-masquerade',
+              `fib saddr type local goto ${svcChain}`,
+              `goto ${localChain}`,
+            ],
+          }
+        : { rules: ['jump mark-for-masquerade', `goto ${svcChain}`] };
+    }
+    for (const ip of externalIps) {
+      const k = `${ip} . ${proto} . ${port.port}`;
+      if (hasEndpoints) serviceIps[k] = `goto ${extChain}`;
+      else noEpServices[k] = 'goto reject-chain';
+    }
+    if (wantExternal && port.nodePort) {
+      const k = `${proto} . ${port.nodePort}`;
+      if (hasEndpoints) nodePorts[k] = `goto ${extChain}`;
+      else noEpNodePorts[k] = 'goto reject-chain';
+    }
+  }
+  return {
+    clusterIP,
+    sets: sorted(f.sets),
+    chains: sorted(f.chains),
+    serviceIps: sorted(serviceIps),
+    nodePorts: sorted(nodePorts),
+    noEpServices: sorted(noEpServices),
+    noEpNodePorts: sorted(noEpNodePorts),
+  };
+}
+
 /**
  * The whole rule model for one node. Pure and deterministic: the same input always gives an
- * identical model. Services without a ClusterIP (headless, ExternalName) and SCTP ports are
- * skipped, as kube-proxy does; IPv6 slices are ignored (Skiff's pod network is IPv4).
+ * identical model (base chains first, then services in namespace/name order, each fragment
+ * sorted). Services without a ClusterIP (headless, ExternalName) and SCTP ports are skipped, as
+ * kube-proxy does; IPv6 slices are ignored (Skiff's pod network is IPv4). With `cache`, unchanged
+ * services' fragments (and their very ChainDef objects, which diffNft compares by identity
+ * first) are reused.
  */
-export function computeRules(input: RulesInput): Model {
+export function computeRules(input: RulesInput, cache?: RulesCache): Model {
   const m: Model = { sets: {}, maps: {}, chains: {} };
   baseModel(input, m);
   const bySvc = slicesByService(input.slices);
-  const serviceIps = m.maps['service-ips']!.elements;
-  const nodePorts = m.maps['service-nodeports']!.elements;
-  const noEpServices = m.maps['no-endpoint-services']!.elements;
-  const noEpNodePorts = m.maps['no-endpoint-nodeports']!.elements;
-  const clusterIps = new Set<string>();
+  const frags: [string, Fragment][] = [];
+  const seen = new Set<string>();
   for (const svc of input.services) {
     if (!hasClusterIP(svc)) continue;
-    const ns = svc.metadata?.namespace ?? 'default';
-    const name = svc.metadata?.name ?? '';
-    const spec = svc.spec!;
-    const clusterIP = spec.clusterIP!;
-    clusterIps.add(clusterIP);
-    const slices = bySvc.get(`${ns}/${name}`) ?? [];
-    const ingressIps = spec.type === 'LoadBalancer' ? (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter(Boolean) : [];
-    const externalIps = [...new Set([...ingressIps, ...(spec.externalIPs ?? [])])].sort();
-    const affinity = spec.sessionAffinity === 'ClientIP';
-    const timeout = spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS;
-    const itpLocal = spec.internalTrafficPolicy === 'Local';
-    const etpLocal = spec.externalTrafficPolicy === 'Local' && (spec.type === 'NodePort' || spec.type === 'LoadBalancer');
-    for (const port of spec.ports ?? []) {
-      const proto = protoOf(port);
-      if (!proto) continue;
-      const portName = `${ns}/${name}/${proto}/${port.name || `p${port.port}`}`;
-      const h = hash8(`${ns}/${name}:${port.name ?? ''}/${proto}`);
-      const svcChain = `service-${h}-${portName}`;
-      const localChain = `local-${h}-${portName}`;
-      const extChain = `external-${h}-${portName}`;
-      const suffix = (e: Endpoint) => `${portName}__${e.ip}/${e.port}`;
-      const epChain = (e: Endpoint) => `endpoint-${hash8(`${h}/${e.ip}/${e.port}`)}-${suffix(e)}`;
-      // the timeout is in the hash: a set's definition never changes in place, a new one replaces it
-      const affSet = (e: Endpoint) => (affinity ? `affinity-${hash8(`${h}/${e.ip}/${e.port}/${timeout}`)}-${suffix(e)}` : undefined);
-      const all = endpointsFor(port, slices);
-      const { cluster, local } = categorize(all, input.nodeName);
-      const internal = itpLocal ? local : cluster;
-            const wantExternal = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
-      // the cluster-wide chain serves ClusterIP traffic unless internalTrafficPolicy is Local, and
-      // always backs external traffic (directly, or for pods and the host under a Local policy)
-      const usesCluster = !itpLocal || wantExternal || externalIps.length > 0;
-      const usesLocal = itpLocal || etpLocal;
-      const hasEndpoints = cluster.length > 0;
-      const key = `${clusterIP} . ${proto} . ${port.port}`;
-      // endpoint chains for every endpoint any policy uses
-      const used = new Map<string, Endpoint>();
-      for (const e of [...(usesCluster ? cluster : []), ...(usesLocal ? local : [])]) used.set(`${e.ip}:${e.port}`, e);
-      for (const e of used.values()) {
-        const set = affSet(e);
-        if (set) m.sets[set] = { type: 'ipv4_addr', flags: 'dynamic,timeout', timeoutSeconds: timeout, elements: [] };
-        m.chains[epChain(e)] = {
-          rules: [
-            // hairpin: a pod reaching itself through the service must see the reply come back via the node
-            `ip saddr ${e.ip} jump mark-for-masquerade`,
-            ...(set ? [`update @${set} { ip saddr }`] : []),
-            `meta l4proto ${proto} dnat to ${e.ip}:${e.port}`,
-          ],
-        };
-      }
-      if (usesCluster && cluster.length > 0) {
-        // ClusterIP traffic from outside the cluster (the host, another machine) is masqueraded so replies return here
-        const masq = `ip daddr ${clusterIP} ${proto} dport ${port.port} ip saddr != ${input.clusterCidr} jump mark-for-masquerade`;
-        m.chains[svcChain] = policyChain(cluster, epChain, affSet, [masq]);
-      }
-      if (usesLocal) m.chains[localChain] = policyChain(local, epChain, affSet, []);
-      if (internal.length > 0) serviceIps[key] = `goto ${itpLocal ? localChain : svcChain}`;
-      // upstream: no endpoints at all is rejected; endpoints, none of them local, is dropped
-      else noEpServices[key] = hasEndpoints ? 'drop' : 'goto reject-chain';
-      if (!wantExternal && externalIps.length === 0) continue;
-      if (hasEndpoints) {
-        m.chains[extChain] = etpLocal
-          ? {
-              rules: [
-                // pods reaching a Local service's external address get the cluster-wide behaviour
-                `ip saddr ${input.clusterCidr} goto ${svcChain}`,
-                // and so does the host itself, masqueraded (its source address is not routable back)
-                'fib saddr type local jump mark-for-masquerade',
-                `fib saddr type local goto ${svcChain}`,
-                `goto ${localChain}`,
-              ],
-            }
-          : { rules: ['jump mark-for-masquerade', `goto ${svcChain}`] };
-      }
-      for (const ip of externalIps) {
-        const k = `${ip} . ${proto} . ${port.port}`;
-        if (hasEndpoints) serviceIps[k] = `goto ${extChain}`;
-        else noEpServices[k] = 'goto reject-chain';
-      }
-      if (wantExternal && port.nodePort) {
-        const k = `${proto} . ${port.nodePort}`;
-        if (hasEndpoints) nodePorts[k] = `goto ${extChain}`;
-        else noEpNodePorts[k] = 'goto reject-chain';
-      }
+    const key = `${svc.metadata?.namespace ?? 'default'}/${svc.metadata?.name ?? ''}`;
+    const slices = bySvc.get(key) ?? [];
+    const rv = svc.metadata?.resourceVersion;
+    const sig = rv && slices.every((x) => x.metadata?.resourceVersion) ? `${rv}|${slices.map((x) => `${x.metadata!.name}@${x.metadata!.resourceVersion}`).sort().join(',')}` : undefined;
+    let frag: Fragment;
+    const hit = cache?.get(key);
+    if (sig && hit && hit.sig === sig) frag = hit.frag;
+    else {
+      frag = serviceFragment(svc, slices, input);
+      if (cache && sig) cache.set(key, { sig, frag });
     }
+    seen.add(key);
+    frags.push([key, frag]);
+  }
+  if (cache) for (const k of cache.keys()) if (!seen.has(k)) cache.delete(k);
+  frags.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const clusterIps = new Set<string>();
+  const maps = m.maps;
+  for (const [, f] of frags) {
+    clusterIps.add(f.clusterIP);
+    Object.assign(m.sets, f.sets);
+    Object.assign(m.chains, f.chains);
+    Object.assign(maps['service-ips']!.elements, f.serviceIps);
+    Object.assign(maps['service-nodeports']!.elements, f.nodePorts);
+    Object.assign(maps['no-endpoint-services']!.elements, f.noEpServices);
+    Object.assign(maps['no-endpoint-nodeports']!.elements, f.noEpNodePorts);
   }
   m.sets['cluster-ips']!.elements = [...clusterIps].sort();
-  for (const map of Object.values(m.maps)) map.elements = sorted(map.elements);
-  return { sets: sorted(m.sets), maps: sorted(m.maps), chains: sorted(m.chains) };
+  return m;
 }

@@ -146,3 +146,23 @@ test('the model is deterministic: the order of the input does not matter', () =>
   const other = rules([b, a], [sb, { ...two, endpoints: [...two.endpoints].reverse() }]);
   assert.equal(JSON.stringify(one), JSON.stringify(other));
 });
+
+test('with a cache, unchanged services reuse their rules and a changed resourceVersion recomputes exactly that service', () => {
+  const rv = <T extends { metadata?: { resourceVersion?: string } }>(o: T, v: string): T => ({ ...o, metadata: { ...o.metadata, resourceVersion: v } });
+  const a = rv(web(), '1');
+  const b = rv(service('api', { clusterIP: '10.43.0.9', ports: [{ port: 81 }] }), '2');
+  const sa = rv(two, '3');
+  const sb = rv(slice('api', [{ ip: '10.42.0.7' }], { port: 81 }), '4');
+  const cache = new Map();
+  const first = computeRules({ ...base, services: [a, b], slices: [sa, sb] }, cache);
+  assert.equal(JSON.stringify(first), JSON.stringify(rules([a, b], [sa, sb])), 'the cache changes nothing in the result');
+  const sb2 = rv({ ...sb, endpoints: [...sb.endpoints, { addresses: ['10.42.0.8'], conditions: { ready: true } }] }, '5');
+  const second = computeRules({ ...base, services: [a, b], slices: [sa, sb2] }, cache);
+  assert.equal(JSON.stringify(second), JSON.stringify(rules([a, b], [sa, sb2])));
+  const webChain = first.maps['service-ips']!.elements['10.43.0.5 . tcp . 80']!.slice(5);
+  assert.equal(second.chains[webChain], first.chains[webChain], 'the unchanged service kept its very chain object');
+  const apiChain = second.maps['service-ips']!.elements['10.43.0.9 . tcp . 81']!.slice(5);
+  assert.match(second.chains[apiChain]!.rules.at(-1)!, /numgen random mod 2/);
+  computeRules({ ...base, services: [a], slices: [sa] }, cache);
+  assert.deepEqual([...cache.keys()], ['default/web'], 'deleted services leave the cache');
+});
