@@ -98,6 +98,18 @@ async function ensureKubernetesService(reg: Registry, port: number): Promise<voi
   const want = { metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets: [{ addresses: [{ ip: advertiseAddress() }], ports: [{ name: 'https', port, protocol: 'TCP' }] }] };
   const cur = await reg.read(endpoints, 'default', 'kubernetes');
   await reg.update(endpoints, 'default', 'kubernetes', cur ? { ...cur.obj, subsets: want.subsets } : want, ctx);
+  // and its EndpointSlice, as kube-apiserver's endpoint reconciler writes both (the proxy and
+  // `kubectl describe svc kubernetes` read slices)
+  const slices = resourceFor('discovery.k8s.io', 'v1', 'endpointslices');
+  const slice = {
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [advertiseAddress()], conditions: { ready: true } }],
+    ports: [{ name: 'https', port, protocol: 'TCP' }],
+  };
+  const curSlice = await reg.read(slices, 'default', 'kubernetes');
+  if (curSlice) await reg.update(slices, 'default', 'kubernetes', { ...curSlice.obj, endpoints: slice.endpoints, ports: slice.ports }, ctx);
+  else await reg.create(slices, 'default', slice, ctx);
 }
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {

@@ -11,6 +11,7 @@ import { RUNTIMES } from '../node/runtime/index.js';
 import { SimNodePool } from '../node/sim-nodes.js';
 import { setLogLevel } from '../util/log.js';
 import { defaultNodeIP, parseCapacity } from './flags.js';
+import { clusterDnsIP, parseDnsUpstreams, startNodeServices } from './node-stack.js';
 
 function waitForSignal(): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -30,6 +31,9 @@ export const AGENT_USAGE = `Usage: skiff agent --server URL --token-file FILE [f
   --runtime process|sim        how pods run: process (real processes, default) or sim (simulated)
   --node-ip ADDR               with --runtime process: the node's InternalIP (default: first non-loopback IPv4)
   --data-dir DIR               with --runtime process: the agent's state (default ~/.skiff/agent-NAME)
+  --cluster-cidr CIDR          the cluster's pod addresses, as the server's (default 10.42.0.0/16)
+  --service-cidr CIDR          the cluster's Service addresses, as the server's (default 10.43.0.0/16)
+  --dns-upstreams LIST         where this node's DNS sends other names (default: resolv.conf; none)
   --count N                    with --runtime sim: register N nodes NAME-0 … NAME-(N-1)
   --capacity LIST              with --runtime sim: e.g. cpu=128,memory=512Gi,pods=250
 On Ctrl-C, simulated nodes leave the cluster (their Node and Lease objects are deleted).
@@ -51,6 +55,9 @@ export async function runAgent(argv: string[]): Promise<number> {
         capacity: { type: 'string' },
         'node-ip': { type: 'string' },
         'data-dir': { type: 'string' },
+        'cluster-cidr': { type: 'string' },
+        'service-cidr': { type: 'string' },
+        'dns-upstreams': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -86,16 +93,36 @@ export async function runAgent(argv: string[]): Promise<number> {
   if (runtime === 'process') {
     const nodeIP = values['node-ip'] ?? defaultNodeIP();
     const stateDir = values['data-dir'] ?? join(homedir(), '.skiff', `agent-${base}`);
+    const serviceCidr = values['service-cidr'] ?? '10.43.0.0/16';
+    let dnsUpstreams;
+    try {
+      clusterDnsIP(serviceCidr);
+      dnsUpstreams = parseDnsUpstreams(values['dns-upstreams']);
+    } catch (e) {
+      return fail((e as Error).message);
+    }
     const agent = await startNodeAgent({
       client,
       runtime: RUNTIMES.process({ nodeName: base, stateDir, nodeIP }),
       nodeName: base,
       nodeIP,
       stateDir,
+      clusterDNS: [clusterDnsIP(serviceCidr)],
       serverToken: readFileSync(values['token-file'], 'utf8').trim(),
+    });
+    const services = await startNodeServices({
+      client,
+      agent,
+      nodeName: base,
+      nodeIP,
+      stateDir,
+      clusterCidr: values['cluster-cidr'] ?? '10.42.0.0/16',
+      serviceCidr,
+      ...(dnsUpstreams !== undefined ? { dnsUpstreams } : {}),
     });
     process.stdout.write(`skiff agent: node ${base} (${nodeIP}) joined ${values.server}\n`);
     await waitForSignal();
+    await services.stop();
     await agent.stop();
     client.close();
     return 0;

@@ -10,6 +10,7 @@ import { createServiceLbController } from '../controllers/service-lb.js';
 import { join } from 'node:path';
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
 import { RUNTIMES } from '../node/runtime/index.js';
+import { clusterDnsIP, ensureKubeDnsService, parseDnsUpstreams, startNodeServices, type NodeServices } from './node-stack.js';
 import { SimNodePool } from '../node/sim-nodes.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import type { ServerFlags } from './flags.js';
@@ -34,11 +35,14 @@ export async function startControlPlane(srv: ApiServer, flags: ServerFlags, mode
     pool = new SimNodePool(srv.client('sim-kubelet'), { names: Array.from({ length: flags.simNodes }, (_, i) => `sim-${i}`), capacity: flags.simNodeCapacity, unreadyImages: flags.simUnreadyImages });
     await pool.start();
   }
+  await ensureKubeDnsService(srv.client('skiff-bootstrap'), flags.serviceCidr);
   let localNode: NodeAgent | undefined;
+  let nodeServices: NodeServices | undefined;
   if (mode === 'up' && flags.localNode) {
     const stateDir = join(flags.dataDir, 'node');
     localNode = await startNodeAgent({
       client: srv.client('kubelet'),
+      clusterDNS: [clusterDnsIP(flags.serviceCidr)],
       runtime: RUNTIMES.process({ nodeName: flags.nodeName, stateDir, nodeIP: flags.nodeIP }),
       nodeName: flags.nodeName,
       nodeIP: flags.nodeIP,
@@ -47,11 +51,22 @@ export async function startControlPlane(srv: ApiServer, flags: ServerFlags, mode
       // the node that runs the control plane says so, as k3s' server node does
       labels: { 'node-role.kubernetes.io/control-plane': 'true' },
     });
+    nodeServices = await startNodeServices({
+      client: srv.client('kube-proxy'),
+      agent: localNode,
+      nodeName: flags.nodeName,
+      nodeIP: flags.nodeIP,
+      stateDir,
+      clusterCidr: flags.clusterCidr,
+      serviceCidr: flags.serviceCidr,
+      ...(flags.dnsUpstreams !== undefined ? { dnsUpstreams: parseDnsUpstreams(flags.dnsUpstreams)! } : {}),
+    });
   }
   return {
     simNodes: mode === 'up' ? flags.simNodes : 0,
     ...(localNode ? { localNode } : {}),
     async stop() {
+      await nodeServices?.stop();
       await localNode?.stop();
       pool?.stop();
       await scheduler.stop();

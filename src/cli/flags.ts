@@ -3,6 +3,7 @@ import { homedir, hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseIpv4Cidr } from '../util/ipv4-cidr.js';
+import { parseDnsUpstreams } from './node-stack.js';
 
 export const SERVER_FLAGS = {
   'data-dir': { type: 'string' },
@@ -19,6 +20,7 @@ export const SERVER_FLAGS = {
   'no-local-node': { type: 'boolean' },
   'node-name': { type: 'string' },
   'node-ip': { type: 'string' },
+  'dns-upstreams': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -37,6 +39,8 @@ export interface ServerFlags {
   /** Images whose containers never become ready on simulated nodes. */
   simUnreadyImages: string[];
   localNode: boolean;
+  /** `--dns-upstreams` as given (`none`, or ADDR[:PORT],…); unset: the host's resolvers. */
+  dnsUpstreams?: string;
   /** Addresses for LoadBalancer Services (unset: the nodes' own addresses, as k3s' ServiceLB). */
   lbPool?: string;
   /** The local node's name (default: this machine's hostname). */
@@ -84,6 +88,11 @@ export function parseServerFlags(argv: string[]): ServerFlags {
     throw new UsageError((e as Error).message);
   }
   if (values['lb-pool'] !== undefined && !parseIpv4Cidr(values['lb-pool'])) throw new UsageError(`--lb-pool must be an IPv4 CIDR such as 127.200.0.0/24, got ${JSON.stringify(values['lb-pool'])}`);
+  try {
+    parseDnsUpstreams(values['dns-upstreams']);
+  } catch (e) {
+    throw new UsageError(`--dns-upstreams: ${(e as Error).message}`);
+  }
   const range = values['service-node-port-range'] ?? '30000-32767';
   const m = /^(\d+)-(\d+)$/.exec(range);
   if (!m) throw new UsageError(`--service-node-port-range must look like 30000-32767, got ${JSON.stringify(range)}`);
@@ -100,6 +109,7 @@ export function parseServerFlags(argv: string[]): ServerFlags {
     simUnreadyImages: (values['sim-unready-images'] ?? '').split(',').filter(Boolean),
     localNode: !values['no-local-node'],
     ...(values['lb-pool'] ? { lbPool: values['lb-pool'] } : {}),
+    ...(values['dns-upstreams'] !== undefined ? { dnsUpstreams: values['dns-upstreams'] } : {}),
     nodeName: (values['node-name'] ?? hostname()).toLowerCase(),
     nodeIP: values['node-ip'] ?? defaultNodeIP(),
     ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),

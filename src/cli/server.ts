@@ -19,6 +19,8 @@ export const SERVER_USAGE = `Usage: skiff up|server [flags]
   --cluster-cidr CIDR            pod addresses (default 10.42.0.0/16)
   --service-node-port-range A-B  NodePort range (default 30000-32767)
   --lb-pool CIDR                 addresses for LoadBalancer Services (default: the nodes' own)
+  --dns-upstreams LIST           where cluster DNS sends other names: ADDR[:PORT],… or none
+                                 (default: the host's resolv.conf)
   --sim-nodes N                  add N simulated nodes (skiff up)
   --sim-node-capacity LIST       each simulated node's capacity, e.g. cpu=8,memory=32Gi,pods=110
   --sim-unready-images LIST      images that run but never become ready on simulated nodes

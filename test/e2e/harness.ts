@@ -40,18 +40,18 @@ const STALE_CLAIM_MS = 2 * 3600_000;
  * defaults 10.42 and 10.43), not routed here yet, and claimed with an exclusive file so test
  * files starting clusters side by side never put two bridges on one subnet. stop() releases it.
  */
-function claimClusterCidr(): string {
+function claimClusterCidr(): number {
   mkdirSync(CLAIMS, { recursive: true });
   const routes = execFileSync('ip', ['-4', 'route', 'show']).toString();
   const start = Math.floor(Math.random() * 64);
   for (let i = 0; i < 64; i++) {
     const n = 64 + ((start + i) % 64);
-    if (routes.includes(`10.${n}.`)) continue;
+    if (routes.includes(`10.${n}.`) || routes.includes(`10.${n + 64}.`)) continue;
     const claim = join(CLAIMS, String(n));
     try {
       if (existsSync(claim) && Date.now() - statSync(claim).mtimeMs > STALE_CLAIM_MS) rmSync(claim, { force: true });
       closeSync(openSync(claim, 'wx'));
-      return `10.${n}.0.0/16`;
+      return n;
     } catch {
       // taken by another test process
     }
@@ -67,10 +67,20 @@ function releaseClusterCidr(extra: string[]): void {
 
 /**
  * Flags for a cluster with the real local node `local`: its InternalIP on loopback (the API server
- * reaches the agent there) and a pod CIDR of its own.
+ * reaches the agent there), pod and Service CIDRs and a load-balancer pool of its own (10.N/16,
+ * 10.N+64/16, 127.N.0.0/24: the proxies of clusters side by side share the machine's netfilter),
+ * and a cluster DNS that forwards nowhere (tests never reach resolvers outside this machine).
  */
 export function localNodeFlags(): string[] {
-  return ['--local-node', '--node-ip', '127.0.0.1', '--node-name', 'local', '--cluster-cidr', claimClusterCidr()];
+  const n = claimClusterCidr();
+  return ['--local-node', '--node-ip', '127.0.0.1', '--node-name', 'local', '--cluster-cidr', `10.${n}.0.0/16`, '--service-cidr', `10.${n + 64}.0.0/16`, '--lb-pool', `127.${n}.0.0/24`, '--dns-upstreams', 'none'];
+}
+
+/** The value of `--name` in a flag list. */
+export function flagValue(flags: string[], name: string): string {
+  const i = flags.indexOf(`--${name}`);
+  if (i < 0 || i + 1 >= flags.length) throw new Error(`no --${name} in ${flags.join(' ')}`);
+  return flags[i + 1]!;
 }
 
 function launch(dataDir: string, extra: string[]): Promise<{ proc: ChildProcess; url: string }> {

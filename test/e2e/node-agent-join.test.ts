@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { until } from '../support/eventually.js';
-import { localNodeFlags, startSkiff, type Skiff } from './harness.js';
+import { flagValue, localNodeFlags, startSkiff, type Skiff } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -18,12 +18,13 @@ describe('a node joining with skiff agent --runtime process', { timeout: 180_000
   let agent: ChildProcess | undefined;
   let agentDir = '';
   let agentLog = '';
+  const flags = localNodeFlags();
   before(async () => {
-    s = await startSkiff(localNodeFlags());
+    s = await startSkiff(flags);
     agentDir = mkdtempSync(join(tmpdir(), 'skiff-agent-'));
     agent = spawn(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'agent', '--server', s.url, '--token-file', join(s.dataDir, 'admin.token'), '--ca-file', join(s.dataDir, 'pki', 'ca.crt'), '--name', 'second', '--node-ip', '127.0.0.2', '--data-dir', agentDir],
+      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'agent', '--server', s.url, '--token-file', join(s.dataDir, 'admin.token'), '--ca-file', join(s.dataDir, 'pki', 'ca.crt'), '--name', 'second', '--node-ip', '127.0.0.2', '--data-dir', agentDir, '--cluster-cidr', flagValue(flags, 'cluster-cidr'), '--service-cidr', flagValue(flags, 'service-cidr'), '--dns-upstreams', 'none'],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SKIFF_LOG: 'warn' } },
     );
     agent.stdout!.on('data', (d: Buffer) => (agentLog += d.toString()));

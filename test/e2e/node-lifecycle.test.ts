@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { until } from '../support/eventually.js';
-import { localNodeFlags, startSkiff, type Skiff } from './harness.js';
+import { flagValue, localNodeFlags, startSkiff, type Skiff } from './harness.js';
 
 interface PodJson {
   status: {
@@ -21,8 +21,10 @@ interface PodJson {
 
 describe('container lifecycle on the local node', { timeout: 240_000 }, () => {
   let s: Skiff;
+  const flags = localNodeFlags();
+  const apiIP = flagValue(flags, 'service-cidr').replace(/0\/16$/, '1');
   before(async () => {
-    s = await startSkiff(localNodeFlags());
+    s = await startSkiff(flags);
   });
   after(async () => {
     await s?.stop();
@@ -186,7 +188,7 @@ spec:
       assert.equal(r.stdout, 'hello');
     });
     const env = await s.kubectl(['exec', 'cfgpod', '--', 'sh', '-c', 'echo $GREETING $MY_POD $KUBERNETES_SERVICE_HOST $KUBERNETES_PORT']);
-    assert.equal(env.stdout, 'hello cfgpod 10.43.0.1 tcp://10.43.0.1:443\n');
+    assert.equal(env.stdout, `hello cfgpod ${apiIP} tcp://${apiIP}:443\n`);
     const ro = await s.kubectl(['exec', 'cfgpod', '--', 'sh', '-c', 'echo x > /etc/cfg/new']);
     assert.notEqual(ro.code, 0, 'configMap volumes are read-only');
     await s.kubectl(['patch', 'configmap', 'cfg', '-p', '{"data":{"greeting":"bonjour"}}']);

@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { get } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { until } from '../support/eventually.js';
-import { KUBECTL, localNodeFlags, startSkiff, type Skiff } from './harness.js';
+import { flagValue, KUBECTL, localNodeFlags, startSkiff, type Skiff } from './harness.js';
 
 const TWO = `
 apiVersion: v1
@@ -50,8 +50,10 @@ describe('a two-container pod on the local node', { timeout: 180_000 }, () => {
   let s: Skiff;
   let podIP = '';
   let uid = '';
+  const flags = localNodeFlags();
+  const dnsIP = flagValue(flags, 'service-cidr').replace(/0\/16$/, '10');
   before(async () => {
-    s = await startSkiff(localNodeFlags());
+    s = await startSkiff(flags);
   });
   after(async () => {
     await s?.stop();
@@ -112,7 +114,7 @@ describe('a two-container pod on the local node', { timeout: 180_000 }, () => {
     assert.match(hosts.stdout, new RegExp(`^${podIP.replace(/\./g, '\\.')}\\s+two$`, 'm'));
     const resolv = await s.kubectl(['exec', 'two', '-c', 'app', '--', 'cat', '/etc/resolv.conf']);
     assert.match(resolv.stdout, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local/m);
-    assert.match(resolv.stdout, /^nameserver 10\.43\.0\.10$/m);
+    assert.match(resolv.stdout, new RegExp(`^nameserver ${dnsIP.replace(/\./g, '\\.')}$`, 'm'));
   });
 
   it('shows logs, and follows them', async () => {
