@@ -26,7 +26,7 @@ const slices = resourceFor('discovery.k8s.io', 'v1', 'endpointslices');
 export const DNS_NAMESPACE = 'kube-system';
 export const DNS_SERVICE = 'kube-dns';
 /** Who manages the per-node kube-dns slices (the endpointslice controller leaves them alone). */
-export const DNS_SLICE_MANAGER = 'skiff.dev/node-dns';
+export const DNS_SLICE_MANAGER = 'skiff-node-dns';
 
 /** The cluster DNS address: the tenth address of the service CIDR (10.43.0.10 by default). */
 export function clusterDnsIP(serviceCidr: string): string {
