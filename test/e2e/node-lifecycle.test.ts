@@ -28,6 +28,8 @@ describe('container lifecycle on the local node', { timeout: 240_000 }, () => {
   });
   after(async () => {
     await s?.stop();
+    // the runtime runs on the node's own filesystem: flags the pods left are host files
+    for (const f of ['/tmp/live-live', '/tmp/ready-flag-ready']) rmSync(f, { force: true });
   });
 
   async function pod(name: string): Promise<PodJson> {
