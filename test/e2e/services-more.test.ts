@@ -56,6 +56,7 @@ function udpAsk(ip: string, port: number): Promise<string> {
 describe('service traffic rules on the local node', { timeout: 240_000 }, () => {
   let s: Skiff;
   before(async () => {
+    for (const n of ['a', 'b', 'c']) rmSync(`/tmp/ready-multi-${n}`, { force: true });
     s = await startSkiff(localNodeFlags());
     const r = await s.kubectl(['apply', '-f', '-'], { input: PODS });
     assert.equal(r.code, 0, r.stderr);
