@@ -67,7 +67,7 @@ test('a service losing its last endpoint moves from service-ips to no-endpoint-s
   assert.ok(d.includes('add element ip skiff-t no-endpoint-nodeports { tcp . 30080 : goto reject-chain }'));
 });
 
-describe('against the kernel', { skip: process.getuid?.() !== 0 || !nftBinary() ? 'needs root and nft' : false }, () => {
+describe('against the kernel', () => {
   const ns = `pxt-${process.pid}`;
   before(() => ipc(['netns', 'add', ns]));
   after(() => {

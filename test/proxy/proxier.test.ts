@@ -24,7 +24,7 @@ const SLICES = resourceFor('discovery.k8s.io', 'v1', 'endpointslices');
 const A = '10.77.1.2';
 const B = '10.77.1.3';
 
-describe('service proxy (nftables, real traffic)', { skip: process.getuid?.() !== 0 || !nftBinary() ? 'needs root and nft' : false }, () => {
+describe('service proxy (nftables, real traffic)', () => {
   let lab: Lab;
   let srv: ApiServer;
   let c: Client;

@@ -60,7 +60,7 @@ const one = () => new Promise((res) => {
 (async () => { for (let i = 0; i < ${n}; i++) await one(); console.log(JSON.stringify(out)); })();`;
 }
 
-describe('traffic policies (nftables, real traffic from outside the node)', { skip: process.getuid?.() !== 0 || !nftBinary() ? 'needs root and nft' : false }, () => {
+describe('traffic policies (nftables, real traffic from outside the node)', () => {
   let lab: Lab | undefined;
   let outside: string | undefined;
   let srv: ApiServer | undefined;
