@@ -12,7 +12,8 @@
 import type { LifecycleHandler } from 'kubernetes-types/core/v1.js';
 import { realClock, type Clock } from '../util/clock.js';
 import { formatPod } from './backoff.js';
-import { KUBE_MINOR_VERSION, ProbeFailure, httpGet, probeHeaders, resolvePort, type ProbeTarget } from './probes.js';
+import { httpGet, KUBE_MINOR_VERSION, ProbeFailure, probeHeaders } from './probe-http.js';
+import { resolvePort, type ProbeTarget } from './probes.js';
 
 /** A probe target plus who it is, for the messages (`… for Container "c" in Pod "p_ns(uid)" …`). */
 export interface HookTarget extends ProbeTarget {
