@@ -1,0 +1,247 @@
+// The StatefulSet controller of kube-controller-manager (pkg/controller/statefulset, 1.32). Each
+// reconcile reads the set, its pods, claims and ControllerRevisions from the caches; adopts
+// orphans named and labelled as its pods; finds or creates the update revision (bumping
+// collisionCount on a name clash); asks statefulset-plan.ts for the writes of one sync and applies
+// them in order — claims before their pod, events worded as upstream's — then prunes the revision
+// history and writes the status. The decisions are the plan's; this file only reads and writes.
+import { isStatusError } from '../api/errors.js';
+import { resourceFor } from '../api/kinds.js';
+import { labelSelectorFromObject, matches, type Selector } from '../api/selectors.js';
+import type { KubeObject, OwnerReference } from '../api/types.js';
+import { NAMESPACE_INDEX, type Indexer } from '../client/cache.js';
+import type { Client } from '../client/client.js';
+import { createEventRecorder, type EventRecorder } from '../client/events.js';
+import { logger } from '../util/log.js';
+import { done, requeueAfter, type ControllerContext, type ControllerDef, type Result } from './controller.js';
+import { adoptPod, PODS } from './pod-control.js';
+import { completeRollingUpdate, parentAndOrdinal, planStatefulSet, revisionOf, statusNeedsWrite, type Action, type StatefulSet, type StatefulSetStatus } from './statefulset-plan.js';
+import { decideUpdateRevision, equalRevision, revisionsToPrune, sortRevisions, templateOf, type ControllerRevision } from './statefulset-revisions.js';
+
+const log = logger('statefulset-controller');
+export const STATEFULSETS = resourceFor('apps', 'v1', 'statefulsets');
+export const CONTROLLER_REVISIONS = resourceFor('apps', 'v1', 'controllerrevisions');
+export const PVCS = resourceFor('', 'v1', 'persistentvolumeclaims');
+/** The events' source component, as kube-controller-manager's. */
+export const STATEFULSET_COMPONENT = 'statefulset-controller';
+/** A create that found its pod's name taken (the cache lags): look again shortly. */
+const CACHE_CATCH_UP_MS = 100;
+
+const controllerOf = (o: KubeObject): OwnerReference | undefined => o.metadata.ownerReferences?.find((r) => r.controller);
+const setKeyOf = (o: KubeObject): string | undefined => {
+  const ref = controllerOf(o);
+  return ref?.kind === 'StatefulSet' && ref.apiVersion.startsWith('apps/') ? `${o.metadata.namespace}/${ref.name}` : undefined;
+};
+const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+function selectorOf(set: StatefulSet): Selector | undefined {
+  try {
+    return labelSelectorFromObject(set.spec.selector as never);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A new StatefulSet controller definition, for startController. Watches StatefulSets, Pods (mapped
+ * to their controlling set; an orphan to the set its name says it belongs to) and
+ * ControllerRevisions; claims are watched for the cache only. Holds per-client event recorders:
+ * start each definition once.
+ */
+export function createStatefulSetController(): ControllerDef {
+  const recorders = new WeakMap<Client, EventRecorder>();
+  let setCache: Indexer | undefined;
+  const podKeys = (o: KubeObject): string | undefined => {
+    const k = setKeyOf(o);
+    if (k || controllerOf(o) || !setCache || o.metadata.deletionTimestamp) return k;
+    const parent = parentAndOrdinal(o.metadata.name ?? '')?.parent;
+    const key = `${o.metadata.namespace}/${parent}`;
+    return parent && setCache.get(key) ? key : undefined;
+  };
+  return {
+    name: 'statefulset',
+    watches: [{ rt: STATEFULSETS }, { rt: PODS, keyOf: podKeys }, { rt: CONTROLLER_REVISIONS, keyOf: setKeyOf }, { rt: PVCS, keyOf: () => undefined }],
+    async reconcile(key, ctx) {
+      setCache = ctx.informer(STATEFULSETS).cache;
+      let rec = recorders.get(ctx.client);
+      if (!rec) {
+        rec = createEventRecorder(ctx.client, { component: STATEFULSET_COMPONENT, clock: ctx.clock });
+        recorders.set(ctx.client, rec);
+      }
+      return syncStatefulSet(key, ctx, rec);
+    },
+  };
+}
+
+async function syncStatefulSet(key: string, ctx: ControllerContext, events: EventRecorder): Promise<Result> {
+  const cached = ctx.informer(STATEFULSETS).cache.get(key);
+  if (!cached) return done();
+  const set = { ...(cached as unknown as StatefulSet), apiVersion: 'apps/v1', kind: 'StatefulSet' };
+  const ns = set.metadata.namespace ?? '';
+  const selector = selectorOf(set);
+  if (!selector) {
+    log.warn('invalid selector, skipping', { statefulset: key });
+    return done();
+  }
+  const uid = set.metadata.uid;
+  const inNs = (rt: typeof PODS) => ctx.informer(rt).cache.byIndex(NAMESPACE_INDEX, ns);
+
+  // getPodsForStatefulSet: ours, plus orphans that match the selector and carry our name.
+  const pods: KubeObject[] = [];
+  for (const p of inNs(PODS)) {
+    const ref = controllerOf(p);
+    if (ref?.uid === uid) pods.push(p);
+    else if (!ref && !set.metadata.deletionTimestamp && !p.metadata.deletionTimestamp && matches(selector, p.metadata.labels) && parentAndOrdinal(p.metadata.name ?? '')?.parent === set.metadata.name) {
+      await adoptPod(ctx.client, p, set);
+      return requeueAfter(0);
+    }
+  }
+
+  const revisions = sortRevisions(inNs(CONTROLLER_REVISIONS).filter((r) => controllerOf(r)?.uid === uid) as ControllerRevision[]);
+  let collisionCount = set.status?.collisionCount ?? 0;
+  const decision = decideUpdateRevision(set as never, revisions, collisionCount);
+  let update: ControllerRevision;
+  if ('use' in decision) update = decision.use;
+  else if ('renumber' in decision) update = (await ctx.client.update(CONTROLLER_REVISIONS, { ...decision.renumber, revision: decision.revision } as KubeObject, { namespace: ns })) as ControllerRevision;
+  else {
+    try {
+      update = (await ctx.client.create(CONTROLLER_REVISIONS, decision.create, { namespace: ns })) as ControllerRevision;
+    } catch (e) {
+      if (!isStatusError(e, 'AlreadyExists')) throw e;
+      const existing = (await ctx.client.get(CONTROLLER_REVISIONS, decision.create.metadata.name ?? '', { namespace: ns })) as ControllerRevision;
+      if (!equalRevision(existing, decision.create) || controllerOf(existing)?.uid !== uid) {
+        // A hash collision: count it, and the next sync hashes to another name.
+        collisionCount++;
+        await writeStatus(ctx.client, set, { ...(set.status ?? {}), collisionCount } as StatefulSetStatus);
+        return done();
+      }
+      return requeueAfter(CACHE_CATCH_UP_MS);
+    }
+  }
+  const current = revisions.find((r) => r.metadata.name === set.status?.currentRevision) ?? update;
+  const claims = new Map(inNs(PVCS).map((c) => [c.metadata.name ?? '', c]));
+  const plan = planStatefulSet({
+    set,
+    pods,
+    claims,
+    current: { name: current.metadata.name ?? '', template: templateOf(current) },
+    update: { name: update.metadata.name ?? '', template: templateOf(update) },
+    collisionCount,
+    nowMs: ctx.clock.now(),
+  });
+  if (plan.waiting) log.debug('statefulset sync stopped', { statefulset: key, why: plan.waiting });
+
+  let retrySoon = false;
+  const errors: unknown[] = [];
+  const parallel = set.spec.podManagementPolicy === 'Parallel';
+  const apply = async (a: Action) => {
+    try {
+      if (await applyAction(ctx.client, events, set, a)) retrySoon = true;
+    } catch (e) {
+      errors.push(e);
+    }
+  };
+  if (parallel) await Promise.all(plan.actions.map(apply));
+  else for (const a of plan.actions) {
+    await apply(a);
+    if (errors.length) break;
+  }
+
+  // truncateHistory: keep current, update and every live pod's revision.
+  const live = new Set<string>([current.metadata.name ?? '', update.metadata.name ?? '']);
+  for (const p of pods) {
+    const r = revisionOf(p);
+    if (r) live.add(r);
+  }
+  for (const r of revisionsToPrune(revisions, live, set.spec.revisionHistoryLimit ?? 10)) {
+    try {
+      await ctx.client.delete(CONTROLLER_REVISIONS, r.metadata.name ?? '', { namespace: ns });
+    } catch (e) {
+      if (!isStatusError(e, 'NotFound')) errors.push(e);
+    }
+  }
+
+  const status = completeRollingUpdate(set, plan.status);
+  if (statusNeedsWrite(set, status)) await writeStatus(ctx.client, set, status);
+  if (errors.length) throw errors[0] instanceof Error ? errors[0] : new Error(String(errors[0]));
+  if (retrySoon) return requeueAfter(CACHE_CATCH_UP_MS);
+  const minReady = set.spec.minReadySeconds ?? 0;
+  if (minReady > 0 && status.availableReplicas < status.readyReplicas) return requeueAfter(minReady * 1000);
+  return done();
+}
+
+/** One planned write, with upstream's events. Returns true when the cache lagged (a name taken). */
+async function applyAction(client: Client, events: EventRecorder, set: StatefulSet, a: Action): Promise<boolean> {
+  const ns = set.metadata.namespace;
+  const podName = a.pod.metadata.name ?? '';
+  const setName = set.metadata.name ?? '';
+  const createClaims = async (claims: KubeObject[]) => {
+    for (const c of claims) {
+      try {
+        await client.create(PVCS, c, { namespace: ns });
+        events.event(set, 'Normal', 'SuccessfulCreate', `create Claim ${c.metadata.name} Pod ${podName} in StatefulSet ${setName} success`);
+      } catch (e) {
+        if (isStatusError(e, 'AlreadyExists')) continue;
+        events.event(set, 'Warning', 'FailedCreate', `create Claim ${c.metadata.name} for Pod ${podName} in StatefulSet ${setName} failed error: ${errText(e)}`);
+        throw e;
+      }
+    }
+  };
+  const podEvent = (verb: string, e?: unknown) => {
+    const title = verb[0]?.toUpperCase() + verb.slice(1);
+    if (e === undefined) events.event(set, 'Normal', `Successful${title}`, `${verb} Pod ${podName} in StatefulSet ${setName} successful`);
+    else events.event(set, 'Warning', `Failed${title}`, `${verb} Pod ${podName} in StatefulSet ${setName} failed error: ${errText(e)}`);
+  };
+  switch (a.op) {
+    case 'create': {
+      await createClaims(a.claims);
+      try {
+        await client.create(PODS, a.pod, { namespace: ns });
+      } catch (e) {
+        if (isStatusError(e, 'AlreadyExists')) return true;
+        podEvent('create', e);
+        throw e;
+      }
+      podEvent('create');
+      return false;
+    }
+    case 'delete': {
+      try {
+        await client.delete(PODS, podName, { namespace: ns, ...(a.pod.metadata.uid ? { preconditions: { uid: a.pod.metadata.uid } } : {}) });
+      } catch (e) {
+        if (isStatusError(e, 'NotFound')) return false;
+        podEvent('delete', e);
+        throw e;
+      }
+      podEvent('delete');
+      return false;
+    }
+    case 'update': {
+      await createClaims(a.claims);
+      try {
+        await client.update(PODS, a.pod, { namespace: ns });
+      } catch (e) {
+        podEvent('update', e);
+        throw e;
+      }
+      podEvent('update');
+      return false;
+    }
+    case 'claimRefs': {
+      await client.update(PVCS, { ...a.claim, metadata: { ...a.claim.metadata, ownerReferences: a.refs } }, { namespace: ns });
+      return false;
+    }
+  }
+}
+
+/** updateStatefulSetStatus: PUT the status subresource; on a conflict once more onto a fresh copy. */
+async function writeStatus(client: Client, set: StatefulSet, status: StatefulSetStatus): Promise<void> {
+  const body = { ...set, status } as unknown as KubeObject;
+  try {
+    await client.update(STATEFULSETS, body, { subresource: 'status', namespace: set.metadata.namespace });
+  } catch (e) {
+    if (!isStatusError(e, 'Conflict')) throw e;
+    const fresh = await client.get(STATEFULSETS, set.metadata.name ?? '', { namespace: set.metadata.namespace });
+    if (fresh.metadata.uid !== set.metadata.uid || fresh.metadata.generation !== set.metadata.generation) return;
+    await client.update(STATEFULSETS, { ...fresh, status } as KubeObject, { subresource: 'status', namespace: set.metadata.namespace });
+  }
+}
