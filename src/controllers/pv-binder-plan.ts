@@ -182,5 +182,5 @@ export function shouldDelayBinding(claim: PersistentVolumeClaim, cls: StorageCla
 
 /** The ExternalProvisioning event message of the PV controller. */
 export function externalProvisioningMessage(provisioner: string): string {
-  return `Waiting for a volume to be created either by the external provisioner '${provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that your external provisioner is running and correctly registered.`;
+  return `Waiting for a volume to be created either by the external provisioner '${provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`;
 }

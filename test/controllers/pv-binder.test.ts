@@ -100,6 +100,39 @@ describe('PV binder and local-path provisioner', () => {
     assert.equal((await get(PVCS, 'named', ns))?.status?.phase, 'Pending');
   });
 
+  test('a static Delete volume without a deleter fails as upstream; a claim whose volume vanished is Lost', async () => {
+    await c.create(PVS, { ...staticPV('pv-del', '1Gi', 'Delete'), spec: { ...(staticPV('pv-del', '1Gi', 'Delete').spec as Any), storageClassName: 'gone' } });
+    await c.create(PVCS, claim('del', '1Gi', 'gone'));
+    await eventually('claim Bound', async () => (await get(PVCS, 'del', ns))?.status?.phase === 'Bound');
+    await c.delete(PVCS, 'del', { namespace: ns });
+    const message = 'error getting deleter volume plugin for volume "pv-del": no deletable volume plugin matched';
+    await eventually('volume Failed', async () => {
+      const pv = await get(PVS, 'pv-del');
+      return pv?.status?.phase === 'Failed' && pv.status.message === message;
+    });
+    await eventually('VolumeFailedDelete event', async () => (await c.list(EVENTS)).items.some((e: Any) => e.involvedObject?.name === 'pv-del' && e.reason === 'VolumeFailedDelete' && e.message === message));
+
+    await c.create(PVS, { ...staticPV('pv-lost', '1Gi', 'Retain'), spec: { ...(staticPV('pv-lost', '1Gi', 'Retain').spec as Any), storageClassName: 'lost' } });
+    await c.create(PVCS, claim('lost', '1Gi', 'lost'));
+    await eventually('claim Bound', async () => (await get(PVCS, 'lost', ns))?.status?.phase === 'Bound');
+    await c.delete(PVS, 'pv-lost');
+    await eventually('claim Lost', async () => (await get(PVCS, 'lost', ns))?.status?.phase === 'Lost');
+    await eventually('ClaimLost event', async () =>
+      (await c.list(EVENTS, { namespace: ns })).items.some((e: Any) => e.involvedObject?.name === 'lost' && e.reason === 'ClaimLost' && e.type === 'Warning' && e.message === 'Bound claim has lost its PersistentVolume. Data on the volume is lost!'));
+  });
+
+  test('a claim of a class with an unknown provisioner is handed to it with ExternalProvisioning', async () => {
+    await c.create(resourceFor('storage.k8s.io', 'v1', 'storageclasses'), { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'ext' }, provisioner: 'example.com/ext' });
+    await c.create(PVCS, claim('ext', '1Gi', 'ext'));
+    await eventually('provisioner annotations', async () => {
+      const a = (await get(PVCS, 'ext', ns))?.metadata?.annotations ?? {};
+      return a['volume.kubernetes.io/storage-provisioner'] === 'example.com/ext' && a['volume.beta.kubernetes.io/storage-provisioner'] === 'example.com/ext';
+    });
+    await eventually('ExternalProvisioning event', async () =>
+      (await c.list(EVENTS, { namespace: ns })).items.some((e: Any) => e.involvedObject?.name === 'ext' && e.reason === 'ExternalProvisioning' && e.message === "Waiting for a volume to be created either by the external provisioner 'example.com/ext' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered."));
+    assert.equal((await get(PVCS, 'ext', ns))?.status?.phase, 'Pending');
+  });
+
   test('a local-path claim waits for its first consumer, then is provisioned on the pod\'s node', async () => {
     await c.create(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a', labels: { 'kubernetes.io/hostname': 'node-a' } } });
     const pvc = (await c.create(PVCS, claim('www', '3Gi', 'local-path'))) as Any;
