@@ -259,6 +259,8 @@ async function syncJob(key: string, ctx: ControllerContext, st: State, opts: Job
   status.active = active.length + created;
   status.ready = active.filter(plan.isReady).length;
   status.terminating = terminating;
+  // int32 fields with omitempty upstream: a zero is not written.
+  for (const k of ['active', 'succeeded', 'failed'] as const) if (!status[k]) delete status[k];
   if (JSON.stringify(status) !== JSON.stringify((jobObj as unknown as Job).status ?? {})) await writeStatus(ctx.client, jobObj, status);
   if (terminalEvent) st.events.event(jobObj, terminalEvent[0] as 'Normal' | 'Warning', terminalEvent[1], terminalEvent[2]);
   return wait !== undefined ? requeueAfter(wait) : done();

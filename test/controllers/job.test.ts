@@ -72,8 +72,10 @@ describe('Job controller', () => {
     await eventually('Complete', async () => cond(await statusOf('five'), 'Complete')?.status === 'True');
     const s = await statusOf('five');
     assert.equal(s.succeeded, 5);
-    assert.equal(s.failed, 0);
-    assert.equal(s.active, 0);
+    assert.equal(s.failed, undefined, 'zero counters are omitted, as upstream');
+    assert.equal(s.active, undefined);
+    assert.equal(s.ready, 0);
+    assert.equal(s.terminating, 0);
     assert.deepEqual(s.uncountedTerminatedPods, {});
     assert.ok(s.startTime && s.completionTime);
     assert.deepEqual(
@@ -118,7 +120,7 @@ describe('Job controller', () => {
     await eventually('Failed', async () => cond(await statusOf('fails'), 'Failed')?.status === 'True');
     const s = await statusOf('fails');
     assert.equal(s.failed, 2);
-    assert.equal(s.succeeded, 0);
+    assert.equal(s.succeeded, undefined);
     assert.equal(s.completionTime, undefined);
     for (const type of ['FailureTarget', 'Failed']) {
       assert.deepEqual([cond(s, type)?.status, cond(s, type)?.reason, cond(s, type)?.message], ['True', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit']);
@@ -156,11 +158,11 @@ describe('Job controller', () => {
     await c.patch(JOBS, 'susp', 'merge', { spec: { suspend: true } }, { namespace: ns });
     await eventually('Suspended and no active pods', async () => {
       const s = await statusOf('susp');
-      return cond(s, 'Suspended')?.status === 'True' && s.active === 0 && (await activeOf('susp')).length === 0;
+      return cond(s, 'Suspended')?.status === 'True' && !s.active && (await activeOf('susp')).length === 0;
     });
     const s = await statusOf('susp');
     assert.deepEqual([cond(s, 'Suspended')?.reason, cond(s, 'Suspended')?.message], ['JobSuspended', 'Job suspended']);
-    assert.equal(s.failed, 0, 'pods deleted by suspend are not failures');
+    assert.equal(s.failed, undefined, 'pods deleted by suspend are not failures');
     await c.patch(JOBS, 'susp', 'merge', { spec: { suspend: false } }, { namespace: ns });
     await eventually('resumed with two pods', async () => cond(await statusOf('susp'), 'Suspended')?.status === 'False' && (await activeOf('susp')).length === 2);
     const r = await statusOf('susp');
@@ -169,5 +171,53 @@ describe('Job controller', () => {
       const evs = await eventsOf('susp');
       return evs.some((e) => e.reason === 'Suspended' && e.message === 'Job suspended') && evs.some((e) => e.reason === 'Resumed' && e.message === 'Job resumed');
     });
+  });
+
+  test('activeDeadlineSeconds: the job fails with DeadlineExceeded and its pods are deleted', async () => {
+    await c.create(JOBS, jobOf('late', { activeDeadlineSeconds: 1, parallelism: 2, completions: 2 }));
+    await eventually('two pods', async () => (await activeOf('late')).length === 2);
+    await eventually('Failed', async () => cond(await statusOf('late'), 'Failed')?.status === 'True', 10_000);
+    const s = await statusOf('late');
+    assert.deepEqual([cond(s, 'Failed')?.reason, cond(s, 'Failed')?.message], ['DeadlineExceeded', 'Job was active longer than specified deadline']);
+    assert.equal((await activeOf('late')).length, 0);
+    assert.equal(s.failed, undefined, 'pods the controller deleted are not failures');
+  });
+
+  test('podFailurePolicy: Ignore does not count a disrupted pod; FailJob fails the job at once', async () => {
+    await c.create(
+      JOBS,
+      jobOf('pfp', {
+        backoffLimit: 6,
+        podFailurePolicy: {
+          rules: [
+            { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] },
+            { action: 'FailJob', onExitCodes: { operator: 'In', values: [42] } },
+          ],
+        },
+      }),
+    );
+    await eventually('a pod', async () => (await activeOf('pfp')).length === 1);
+    const [first] = await activeOf('pfp');
+    const fresh = await c.get(PODS, first?.metadata.name ?? '', { namespace: ns });
+    await c.update(PODS, { ...fresh, status: { phase: 'Failed', conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI' }] } }, { subresource: 'status' });
+    await eventually('a replacement pod', async () => (await activeOf('pfp')).some((p) => p.metadata.uid !== first?.metadata.uid));
+    assert.equal((await statusOf('pfp')).failed, undefined, 'an ignored failure is not counted');
+    const [second] = await activeOf('pfp');
+    const f2 = await c.get(PODS, second?.metadata.name ?? '', { namespace: ns });
+    await c.update(PODS, { ...f2, status: { phase: 'Failed', containerStatuses: [{ name: 'c', image: 'busybox', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 42 } } }] } }, { subresource: 'status' });
+    await eventually('Failed', async () => cond(await statusOf('pfp'), 'Failed')?.status === 'True');
+    const s = await statusOf('pfp');
+    assert.deepEqual([cond(s, 'Failed')?.reason, cond(s, 'Failed')?.message], ['PodFailurePolicy', `Container c for pod default/${second?.metadata.name} failed with exit code 42 matching FailJob rule at index 1`]);
+    assert.equal(s.failed, 1);
+  });
+
+  test('restartPolicy OnFailure: container restarts count toward backoffLimit', async () => {
+    await c.create(JOBS, { ...jobOf('restarts', { backoffLimit: 2 }), spec: { backoffLimit: 2, template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'c', image: 'busybox' }] } } } });
+    await eventually('a pod', async () => (await activeOf('restarts')).length === 1);
+    const [p] = await activeOf('restarts');
+    const fresh = await c.get(PODS, p?.metadata.name ?? '', { namespace: ns });
+    await c.update(PODS, { ...fresh, status: { phase: 'Running', containerStatuses: [{ name: 'c', image: 'busybox', imageID: '', ready: false, restartCount: 2 }] } }, { subresource: 'status' });
+    await eventually('Failed', async () => cond(await statusOf('restarts'), 'Failed')?.status === 'True');
+    assert.equal(cond(await statusOf('restarts'), 'Failed')?.reason, 'BackoffLimitExceeded');
   });
 });
