@@ -118,6 +118,20 @@ export class Registry {
     return kv ? decode(rt, kv) : undefined;
   }
 
+  /**
+   * The DefaultStorageClass admission plugin: a new claim that names no class (and has no beta
+   * class annotation) gets the default StorageClass, the newest when several are marked default.
+   */
+  private defaultStorageClass(obj: KubeObject): void {
+    const spec = (obj.spec ?? {}) as { storageClassName?: string };
+    if (spec.storageClassName !== undefined || (obj.metadata.annotations ?? {})['volume.beta.kubernetes.io/storage-class'] !== undefined) return;
+    const classes = this.cache.list(resourceFor('storage.k8s.io', 'v1', 'storageclasses'), undefined).map((c) => c.obj);
+    const defaults = classes.filter((c) => ['true'].includes((c.metadata.annotations ?? {})['storageclass.kubernetes.io/is-default-class'] ?? ''));
+    if (defaults.length === 0) return;
+    defaults.sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)) || String(a.metadata.name).localeCompare(String(b.metadata.name)));
+    obj.spec = { ...spec, storageClassName: defaults[0]!.metadata.name };
+  }
+
   /** A consistent read from the cache: waits until the cache has every acknowledged write. */
   async get(rt: ResourceType, namespace: string | undefined, name: string): Promise<CachedObject> {
     await this.cache.sync();
@@ -163,6 +177,7 @@ export class Registry {
     m.creationTimestamp = this.now();
     prepareForCreate(rt, obj);
     prepareKindForCreate(rt, obj, m.uid);
+    if (rt.kind === 'PersistentVolumeClaim') this.defaultStorageClass(obj);
     applyDefaults(rt, obj);
     this.validate(rt, obj);
     const key = this.key(rt, m.namespace, m.name!);

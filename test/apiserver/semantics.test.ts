@@ -174,6 +174,21 @@ describe('API object semantics', () => {
     await rejects(c.patch(services, 'np-keep', 'merge', { spec: { type: 'ClusterIP', ports: [{ port: 80, nodePort: 30556 }] } }, { namespace: 'default' }), 'Invalid', 422);
   });
 
+  test('a claim without a class gets the default StorageClass (DefaultStorageClass admission), or may get one later', async () => {
+    const pvcs = resourceFor('', 'v1', 'persistentvolumeclaims');
+    const classes = resourceFor('storage.k8s.io', 'v1', 'storageclasses');
+    const claim = (name: string): KubeObject => ({ metadata: { name, namespace: 'default' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+    const before = await c.create(pvcs, claim('no-default-yet'));
+    assert.equal((before.spec as { storageClassName?: string }).storageClassName, undefined);
+    await c.create(classes, { metadata: { name: 'fast', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }, provisioner: 'example.com/fast' });
+    const after = await c.create(pvcs, claim('defaulted'));
+    assert.equal((after.spec as { storageClassName?: string }).storageClassName, 'fast');
+    // retroactively, once: unset → a class is allowed, a class → another is not
+    const set = await c.patch(pvcs, 'no-default-yet', 'merge', { spec: { storageClassName: 'fast' } }, { namespace: 'default' });
+    assert.equal((set.spec as { storageClassName?: string }).storageClassName, 'fast');
+    await rejects(c.patch(pvcs, 'no-default-yet', 'merge', { spec: { storageClassName: 'slow' } }, { namespace: 'default' }), 'Invalid', 422);
+  });
+
   test('a pod bound to a node is deleted gracefully; an unbound one at once', async () => {
     const pod = (name: string): KubeObject => ({ metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
     await c.create(pods, pod('unbound'));

@@ -130,6 +130,10 @@ function validatePVCUpdate(o: KubeObject, old: KubeObject, errs: FieldError[]): 
   const before = structuredClone((old.spec ?? {}) as Obj);
   // The binder may set volumeName once; a bound claim may grow its storage request.
   if (!before.volumeName) before.volumeName = spec.volumeName;
+  // Retroactive default StorageClass (GA in 1.28): a claim without a class (and without the beta
+  // annotation) may be given one once.
+  const betaClass = (old.metadata?.annotations ?? {})['volume.beta.kubernetes.io/storage-class'];
+  if (before.storageClassName === undefined && betaClass === undefined) before.storageClassName = spec.storageClassName;
   const bound = (o.status as Obj | undefined)?.phase === 'Bound';
   const req = (s: Obj) => ((s.resources as Obj | undefined)?.requests as Obj | undefined) ?? undefined;
   if (bound && req(spec)) (req(spec) as Obj).storage = req(before)?.storage;
