@@ -16,7 +16,7 @@ import type { Client } from '../client/client.js';
 import { createEventRecorder, type EventRecorder } from '../client/events.js';
 import { rfc3339 } from '../util/clock.js';
 import { done, requeueAfter, type ControllerContext, type ControllerDef, type Result } from './controller.js';
-import { ControllerExpectations } from './expectations.js';
+import { ControllerExpectations, revisionSeen } from './expectations.js';
 import * as plan from './job-plan.js';
 import { PODS, podFromTemplate } from './pod-control.js';
 import { slowStartBatches } from './replicaset-plan.js';
@@ -33,6 +33,9 @@ export interface JobControllerOptions {
 interface State {
   expectations: ControllerExpectations;
   events: EventRecorder;
+  /** The resourceVersion of each Job's last status write: a cache older than that must not be
+   *  acted on (its counts are stale; the watch event of the write queues the key again). */
+  written: Map<string, string>;
 }
 
 const asPod = (o: KubeObject) => o as unknown as Pod;
@@ -50,7 +53,7 @@ export function createJobController(opts: JobControllerOptions = {}): Controller
   const stateFor = (ctx: ControllerContext): State => {
     let s = states.get(ctx.client);
     if (!s) {
-      s = { expectations: new ControllerExpectations(ctx.clock), events: createEventRecorder(ctx.client, { component: JOB_COMPONENT, clock: ctx.clock }) };
+      s = { expectations: new ControllerExpectations(ctx.clock), events: createEventRecorder(ctx.client, { component: JOB_COMPONENT, clock: ctx.clock }), written: new Map() };
       states.set(ctx.client, s);
     }
     return s;
@@ -130,10 +133,16 @@ async function syncJob(key: string, ctx: ControllerContext, st: State, opts: Job
   const cached = ctx.informer(JOBS).cache.get(key);
   if (!cached || cached.metadata.deletionTimestamp) {
     st.expectations.delete(key);
+    st.written.delete(key);
     // Pods of a Job that is gone keep no finalizer (upstream does this from the pod handler).
     const orphans = podsInNs.map(asPod).filter((p) => plan.hasFinalizer(p) && controllerOf(p as unknown as KubeObject)?.kind === 'Job' && controllerOf(p as unknown as KubeObject)?.name === name && controllerOf(p as unknown as KubeObject)?.uid !== cached?.metadata.uid);
     await Promise.all(orphans.map((p) => removeFinalizer(ctx.client, p)));
     if (!cached) return done();
+  }
+  const written = st.written.get(key);
+  if (written !== undefined) {
+    if (!revisionSeen(cached.metadata.resourceVersion ?? '', written)) return done();
+    st.written.delete(key);
   }
   let jobObj: KubeObject = { ...cached, apiVersion: 'batch/v1', kind: 'Job' };
   const job = jobObj as unknown as Job;
@@ -190,6 +199,7 @@ async function syncJob(key: string, ctx: ControllerContext, st: State, opts: Job
     status.uncountedTerminatedPods = { ...(unc.succeeded.length ? { succeeded: unc.succeeded } : {}), ...(unc.failed.length ? { failed: unc.failed } : {}) };
     if (!status.startTime && !job.spec?.suspend) status.startTime = nowIso;
     jobObj = await writeStatus(ctx.client, jobObj, status);
+    st.written.set(key, jobObj.metadata.resourceVersion ?? '');
   }
 
   // 2. Their finalizers off; 3. they are counted.
@@ -234,6 +244,9 @@ async function syncJob(key: string, ctx: ControllerContext, st: State, opts: Job
   } else if (job.spec?.suspend) {
     if (active.length) await deletePods(ctx.client, st, key, jobObj, active);
     active = [];
+    // A suspended job has not started: its deadline restarts on resume and, as long as it has
+    // no start time, its template's scheduling directives may change.
+    if (terminating === 0) delete status.startTime;
     if (!plan.hasTrueCondition(job, 'Suspended')) {
       setCond({ type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' });
       st.events.event(jobObj, 'Normal', 'Suspended', 'Job suspended');
@@ -261,7 +274,10 @@ async function syncJob(key: string, ctx: ControllerContext, st: State, opts: Job
   status.terminating = terminating;
   // int32 fields with omitempty upstream: a zero is not written.
   for (const k of ['active', 'succeeded', 'failed'] as const) if (!status[k]) delete status[k];
-  if (JSON.stringify(status) !== JSON.stringify((jobObj as unknown as Job).status ?? {})) await writeStatus(ctx.client, jobObj, status);
+  if (JSON.stringify(status) !== JSON.stringify((jobObj as unknown as Job).status ?? {})) {
+    const w = await writeStatus(ctx.client, jobObj, status);
+    st.written.set(key, w.metadata.resourceVersion ?? '');
+  }
   if (terminalEvent) st.events.event(jobObj, terminalEvent[0] as 'Normal' | 'Warning', terminalEvent[1], terminalEvent[2]);
   return wait !== undefined ? requeueAfter(wait) : done();
 }

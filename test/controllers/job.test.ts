@@ -163,10 +163,12 @@ describe('Job controller', () => {
     const s = await statusOf('susp');
     assert.deepEqual([cond(s, 'Suspended')?.reason, cond(s, 'Suspended')?.message], ['JobSuspended', 'Job suspended']);
     assert.equal(s.failed, undefined, 'pods deleted by suspend are not failures');
+    assert.equal(s.startTime, undefined, 'a suspended job has no start time');
     await c.patch(JOBS, 'susp', 'merge', { spec: { suspend: false } }, { namespace: ns });
     await eventually('resumed with two pods', async () => cond(await statusOf('susp'), 'Suspended')?.status === 'False' && (await activeOf('susp')).length === 2);
     const r = await statusOf('susp');
     assert.deepEqual([cond(r, 'Suspended')?.reason, cond(r, 'Suspended')?.message], ['JobResumed', 'Job resumed']);
+    assert.ok(r.startTime, 'resuming starts the job again');
     await eventually('Suspended and Resumed events', async () => {
       const evs = await eventsOf('susp');
       return evs.some((e) => e.reason === 'Suspended' && e.message === 'Job suspended') && evs.some((e) => e.reason === 'Resumed' && e.message === 'Job resumed');
@@ -219,5 +221,14 @@ describe('Job controller', () => {
     await c.update(PODS, { ...fresh, status: { phase: 'Running', containerStatuses: [{ name: 'c', image: 'busybox', imageID: '', ready: false, restartCount: 2 }] } }, { subresource: 'status' });
     await eventually('Failed', async () => cond(await statusOf('restarts'), 'Failed')?.status === 'True');
     assert.equal(cond(await statusOf('restarts'), 'Failed')?.reason, 'BackoffLimitExceeded');
+  });
+
+  test('a pod deleted by someone else is counted as failed (its finalizer holds it until then) and replaced', async () => {
+    await c.create(JOBS, jobOf('evicted', { completions: 1 }));
+    await eventually('a pod', async () => (await activeOf('evicted')).length === 1);
+    const [p] = await activeOf('evicted');
+    await c.delete(PODS, p?.metadata.name ?? '', { namespace: ns });
+    await eventually('counted as failed and replaced', async () => (await statusOf('evicted')).failed === 1 && (await activeOf('evicted')).length === 1);
+    await eventually('the deleted pod is gone once counted', async () => !(await podsOf('evicted')).some((x) => x.metadata.uid === p?.metadata.uid));
   });
 });
