@@ -138,8 +138,10 @@ function withRef(refs: OwnerReference[], owner: KubeObject, ref: OwnerReference,
 }
 
 /** updateClaimOwnerRefForSetAndPod: the owner references a claim should carry under the
- *  retention policy — the set's (controller) when whenDeleted is Delete, the pod's when whenScaled
- *  is Delete and the pod is scaled away. Returns undefined when the claim is already right. */
+ *  retention policy — the set as controller when whenDeleted is Delete (and the pod is in range
+ *  or whenScaled is Retain), the pod as controller when whenScaled is Delete and the pod is scaled
+ *  away. Returns undefined when the claim is already right. (Upstream's hands-off rule for a claim
+ *  controlled by something else is not implemented.) */
 export function claimOwnerRefs(set: StatefulSet, claim: KubeObject, pod: KubeObject): OwnerReference[] | undefined {
   const policy = set.spec.persistentVolumeClaimRetentionPolicy ?? {};
   const start = set.spec.ordinals?.start ?? 0;
@@ -147,7 +149,7 @@ export function claimOwnerRefs(set: StatefulSet, claim: KubeObject, pod: KubeObj
   const scaledDown = ord < start || ord >= start + (set.spec.replicas ?? 1);
   const wantSet = policy.whenDeleted === 'Delete' && !(policy.whenScaled === 'Delete' && scaledDown);
   const wantPod = policy.whenScaled === 'Delete' && scaledDown;
-  const podRef: OwnerReference = { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '' };
+  const podRef: OwnerReference = { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
   const before = claim.metadata.ownerReferences ?? [];
   let refs = withRef(before, set, { ...controllerRef(set), apiVersion: 'apps/v1', kind: 'StatefulSet' }, wantSet);
   if (pod.metadata.uid) refs = withRef(refs, pod, podRef, wantPod);
@@ -159,6 +161,8 @@ export type Action =
   | { op: 'create'; pod: Pod; claims: KubeObject[] }
   | { op: 'delete'; pod: Pod }
   | { op: 'update'; pod: Pod; claims: KubeObject[] }
+  /** createMissingPersistentVolumeClaims for a Pending pod. */
+  | { op: 'claims'; pod: Pod; claims: KubeObject[] }
   | { op: 'claimRefs'; pod: Pod; claim: KubeObject; refs: OwnerReference[] };
 
 export interface PlanInput {
@@ -256,24 +260,26 @@ export function planStatefulSet(inp: PlanInput): Plan {
       if (monotonic) return done(`created ${pod.metadata.name}`);
       continue;
     }
+    const missing = claimsFor(set, ordinal).filter((c) => !inp.claims.has(c.metadata.name ?? ''));
+    if (phase(pod) === 'Pending' && missing.length) actions.push({ op: 'claims', pod, claims: missing });
     if (isTerminating(pod)) {
       if (monotonic) return done(`waiting for ${pod.metadata.name} to terminate`);
       continue;
     }
     if (!isRunningAndReady(pod) && monotonic) return done(`waiting for ${pod.metadata.name} to be Running and Ready`);
     if (!isRunningAndAvailable(pod, set.spec.minReadySeconds ?? 0, inp.nowMs) && monotonic) return done(`waiting for ${pod.metadata.name} to be available`);
-    const missing = claimsFor(set, ordinal).filter((c) => !inp.claims.has(c.metadata.name ?? ''));
-    if (!podMatchesSet(set, pod) || missing.length) actions.push({ op: 'update', pod: repairedPod(set, pod), claims: missing });
+    if (!podMatchesSet(set, pod) || (missing.length && phase(pod) !== 'Pending')) actions.push({ op: 'update', pod: repairedPod(set, pod), claims: missing });
     actions.push(...claimFixes(set, pod, inp.claims));
   }
 
+  // Claims of condemned pods get their retention-policy owners before any pod goes.
+  for (const pod of condemned) actions.push(...claimFixes(set, pod, inp.claims));
   for (const pod of condemned) {
     if (isTerminating(pod)) {
       if (monotonic) return done(`waiting for ${pod.metadata.name} to terminate`);
       continue;
     }
     if (monotonic && !isHealthy(pod, true) && pod !== firstUnhealthy) return done(`waiting for ${firstUnhealthy?.metadata.name} to be healthy before scaling down`);
-    actions.push(...claimFixes(set, pod, inp.claims));
     actions.push({ op: 'delete', pod });
     if (revisionOf(pod) === current.name) status.currentReplicas--;
     if (revisionOf(pod) === update.name) status.updatedReplicas--;
@@ -296,7 +302,8 @@ export function planStatefulSet(inp: PlanInput): Plan {
 
 /** completeRollingUpdate: once every pod is updated and ready, the update revision becomes current. */
 export function completeRollingUpdate(set: StatefulSet, s: StatefulSetStatus): StatefulSetStatus {
-  if ((set.spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate' && s.updatedReplicas === s.replicas && s.readyReplicas === s.replicas) {
+  const want = set.spec.replicas ?? 1;
+  if ((set.spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate' && s.updatedReplicas === want && s.readyReplicas === want && s.replicas === want) {
     return { ...s, currentReplicas: s.updatedReplicas, currentRevision: s.updateRevision };
   }
   return s;

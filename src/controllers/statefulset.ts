@@ -140,7 +140,11 @@ async function syncStatefulSet(key: string, ctx: ControllerContext, events: Even
       errors.push(e);
     }
   };
-  if (parallel) await Promise.all(plan.actions.map(apply));
+  if (parallel) {
+    // Claims' owners first (upstream fixes condemned pods' claims before deleting any pod).
+    await Promise.all(plan.actions.filter((a) => a.op === 'claimRefs').map(apply));
+    if (!errors.length) await Promise.all(plan.actions.filter((a) => a.op !== 'claimRefs').map(apply));
+  }
   else for (const a of plan.actions) {
     await apply(a);
     if (errors.length) break;
@@ -224,6 +228,10 @@ async function applyAction(client: Client, events: EventRecorder, set: StatefulS
         throw e;
       }
       podEvent('update');
+      return false;
+    }
+    case 'claims': {
+      await createClaims(a.claims);
       return false;
     }
     case 'claimRefs': {

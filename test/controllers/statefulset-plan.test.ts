@@ -89,8 +89,8 @@ describe('the pod and claims of an ordinal', () => {
     assert.equal(p.spec.hostname, 'web-1');
     assert.equal(p.spec.subdomain, 'web');
     assert.deepEqual(p.spec.volumes, [{ name: 'data', persistentVolumeClaim: { claimName: 'data-web-1' } }]);
-    assert.ok(podMatchesSet(set, p));
-    assert.ok(!podMatchesSet(set, { ...p, spec: { ...p.spec, hostname: 'x' } } as KubeObject));
+    assert.ok(podMatchesSet(set, p as never));
+    assert.ok(!podMatchesSet(set, { ...p, spec: { ...p.spec, hostname: 'x' } } as never));
   });
   test('claims are named <claim>-<set>-<ordinal> and carry the selector labels', () => {
     const [c] = claimsFor(set, 2);
@@ -102,6 +102,19 @@ describe('the pod and claims of an ordinal', () => {
     const a = p.actions[0];
     assert.ok(a?.op === 'create');
     assert.deepEqual(a.claims.map((c) => c.metadata.name), ['data-web-0']);
+  });
+
+  test('a Pending pod whose claim is missing gets it created; a running one is repaired by an update', () => {
+    const pending = plan(set, [pod(set, 0, 'pending')]);
+    assert.deepEqual(pending.actions.map((a) => [a.op, a.op === 'claims' ? a.claims.map((c) => c.metadata.name) : []]), [['claims', ['data-web-0']]]);
+    const running = plan(set, [pod(set, 0)]);
+    assert.deepEqual(running.actions.map(summary), ['update web-0', 'create web-1']);
+  });
+  test('whenScaled=Delete: claims of condemned pods get the pod as owner before the scale-down', () => {
+    const s = sts({ replicas: 1, volumeClaimTemplates: set.spec.volumeClaimTemplates, persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Delete' } });
+    const claims = new Map(['data-web-0', 'data-web-1', 'data-web-2'].map((n) => [n, { metadata: { name: n } } as KubeObject]));
+    const p = planStatefulSet({ set: s, pods: [pod(s, 0), pod(s, 1), pod(s, 2)], claims, current: R1, update: R1, collisionCount: 0, nowMs: 0 });
+    assert.deepEqual(p.actions.map(summary), ['claimRefs data-web-2', 'claimRefs data-web-1', 'delete web-2']);
   });
 
   const claim = (): KubeObject => ({ metadata: { name: 'data-web-2', namespace: 'default' } });

@@ -167,6 +167,19 @@ describe('StatefulSet controller', () => {
     }
   });
 
+  test('persistentVolumeClaimRetentionPolicy: the set controls claims when whenDeleted is Delete, the pod when scaled away with whenScaled Delete', async () => {
+    const set = await c.create(STS, statefulSet('ret', 2, { volumeClaimTemplates: claimTemplates, podManagementPolicy: 'Parallel', persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Delete' } }));
+    await eventually('two pods', async () => (await podNames('ret')).length === 2);
+    await readyAll('ret');
+    const owners = async (claim: string) => ((await c.get(PVCS, claim, { namespace: ns })).metadata.ownerReferences ?? []).map((r) => `${r.kind}/${r.name}/${r.uid}/${r.controller}`);
+    await eventually('both claims controlled by the set', async () => (await owners('data-ret-0')).join() === `StatefulSet/ret/${set.metadata.uid}/true` && (await owners('data-ret-1')).join() === `StatefulSet/ret/${set.metadata.uid}/true`);
+    const podUid = (await c.get(PODS, 'ret-1', { namespace: ns })).metadata.uid;
+    await c.patch(STS, 'ret', 'merge', { spec: { replicas: 1 } }, { namespace: ns });
+    await eventually('ret-1 gone', async () => (await podNames('ret')).join() === 'ret-0');
+    assert.deepEqual(await owners('data-ret-1'), [`Pod/ret-1/${podUid}/true`], 'the scaled-away claim now belongs to its pod, for the garbage collector');
+    assert.deepEqual(await owners('data-ret-0'), [`StatefulSet/ret/${set.metadata.uid}/true`]);
+  });
+
   test('a rolling update replaces pods from the highest ordinal down to the partition', async () => {
     await c.create(STS, statefulSet('roll', 3, { podManagementPolicy: 'Parallel', updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } } }));
     await eventually('three pods', async () => (await podNames('roll')).length === 3);
