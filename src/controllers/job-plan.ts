@@ -9,8 +9,8 @@ export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 export const JOB_COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
 export const JOB_COMPLETION_INDEX_ENV = 'JOB_COMPLETION_INDEX';
 export const DEFAULT_BACKOFF_MS = 10_000;
-/** The documented cap ("capped at six minutes"). */
-export const MAX_BACKOFF_MS = 6 * 60_000;
+/** MaxJobPodFailureBackOff: 10 minutes in the controller's code (the docs say six). */
+export const MAX_BACKOFF_MS = 10 * 60_000;
 
 export const MSG_BACKOFF = 'Job has reached the specified backoff limit';
 export const MSG_DEADLINE = 'Job was active longer than specified deadline';

@@ -25,7 +25,7 @@ export const JOBS = resourceFor('batch', 'v1', 'jobs');
 export const JOB_COMPONENT = 'job-controller';
 
 export interface JobControllerOptions {
-  /** The pod failure back-off base (default 10 s) and cap (default 6 min). */
+  /** The pod failure back-off base (default 10 s) and cap (default 10 min, upstream's MaxJobPodFailureBackOff). */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
 }
