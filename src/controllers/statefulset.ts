@@ -13,7 +13,7 @@ import type { Client } from '../client/client.js';
 import { createEventRecorder, type EventRecorder } from '../client/events.js';
 import { logger } from '../util/log.js';
 import { done, requeueAfter, type ControllerContext, type ControllerDef, type Result } from './controller.js';
-import { adoptPod, PODS } from './pod-control.js';
+import { adoptPod, PODS, releasePod } from './pod-control.js';
 import { completeRollingUpdate, parentAndOrdinal, planStatefulSet, revisionOf, statusNeedsWrite, type Action, type StatefulSet, type StatefulSetStatus } from './statefulset-plan.js';
 import { decideUpdateRevision, equalRevision, revisionsToPrune, sortRevisions, templateOf, type ControllerRevision } from './statefulset-revisions.js';
 
@@ -23,7 +23,7 @@ export const CONTROLLER_REVISIONS = resourceFor('apps', 'v1', 'controllerrevisio
 export const PVCS = resourceFor('', 'v1', 'persistentvolumeclaims');
 /** The events' source component, as kube-controller-manager's. */
 export const STATEFULSET_COMPONENT = 'statefulset-controller';
-/** A create that found its pod's name taken (the cache lags): look again shortly. */
+/** A revision create that found its own revision already there (the cache lags): look again shortly. */
 const CACHE_CATCH_UP_MS = 100;
 
 const controllerOf = (o: KubeObject): OwnerReference | undefined => o.metadata.ownerReferences?.find((r) => r.controller);
@@ -85,12 +85,16 @@ async function syncStatefulSet(key: string, ctx: ControllerContext, events: Even
   const uid = set.metadata.uid;
   const inNs = (rt: typeof PODS) => ctx.informer(rt).cache.byIndex(NAMESPACE_INDEX, ns);
 
-  // getPodsForStatefulSet: ours, plus orphans that match the selector and carry our name.
+  // getPodsForStatefulSet (ClaimPods): ours that still match the selector and carry our name
+  // (the others are released), plus orphans that do (adopted).
   const pods: KubeObject[] = [];
+  const member = (p: KubeObject) => matches(selector, p.metadata.labels) && parentAndOrdinal(p.metadata.name ?? '')?.parent === set.metadata.name;
   for (const p of inNs(PODS)) {
     const ref = controllerOf(p);
-    if (ref?.uid === uid) pods.push(p);
-    else if (!ref && !set.metadata.deletionTimestamp && !p.metadata.deletionTimestamp && matches(selector, p.metadata.labels) && parentAndOrdinal(p.metadata.name ?? '')?.parent === set.metadata.name) {
+    if (ref?.uid === uid) {
+      if (member(p) || p.metadata.deletionTimestamp) pods.push(p);
+      else await releasePod(ctx.client, p, set);
+    } else if (!ref && !set.metadata.deletionTimestamp && !p.metadata.deletionTimestamp && member(p)) {
       await adoptPod(ctx.client, p, set);
       return requeueAfter(0);
     }
@@ -130,12 +134,11 @@ async function syncStatefulSet(key: string, ctx: ControllerContext, events: Even
   });
   if (plan.waiting) log.debug('statefulset sync stopped', { statefulset: key, why: plan.waiting });
 
-  let retrySoon = false;
   const errors: unknown[] = [];
   const parallel = set.spec.podManagementPolicy === 'Parallel';
   const apply = async (a: Action) => {
     try {
-      if (await applyAction(ctx.client, events, set, a)) retrySoon = true;
+      await applyAction(ctx.client, events, set, a);
     } catch (e) {
       errors.push(e);
     }
@@ -167,14 +170,13 @@ async function syncStatefulSet(key: string, ctx: ControllerContext, events: Even
   const status = completeRollingUpdate(set, plan.status);
   if (statusNeedsWrite(set, status)) await writeStatus(ctx.client, set, status);
   if (errors.length) throw errors[0] instanceof Error ? errors[0] : new Error(String(errors[0]));
-  if (retrySoon) return requeueAfter(CACHE_CATCH_UP_MS);
   const minReady = set.spec.minReadySeconds ?? 0;
   if (minReady > 0 && status.availableReplicas < status.readyReplicas) return requeueAfter(minReady * 1000);
   return done();
 }
 
-/** One planned write, with upstream's events. Returns true when the cache lagged (a name taken). */
-async function applyAction(client: Client, events: EventRecorder, set: StatefulSet, a: Action): Promise<boolean> {
+/** One planned write, with upstream's events. Throws what failed (a 404 on delete is no failure). */
+async function applyAction(client: Client, events: EventRecorder, set: StatefulSet, a: Action): Promise<void> {
   const ns = set.metadata.namespace;
   const podName = a.pod.metadata.name ?? '';
   const setName = set.metadata.name ?? '';
@@ -201,23 +203,24 @@ async function applyAction(client: Client, events: EventRecorder, set: StatefulS
       try {
         await client.create(PODS, a.pod, { namespace: ns });
       } catch (e) {
-        if (isStatusError(e, 'AlreadyExists')) return true;
-        podEvent('create', e);
+        // The name is taken: by our pod the cache has not seen yet (its watch event brings the
+        // next sync), or by someone else's (retried with backoff). Upstream records nothing.
+        if (!isStatusError(e, 'AlreadyExists')) podEvent('create', e);
         throw e;
       }
       podEvent('create');
-      return false;
+      return;
     }
     case 'delete': {
       try {
         await client.delete(PODS, podName, { namespace: ns, ...(a.pod.metadata.uid ? { preconditions: { uid: a.pod.metadata.uid } } : {}) });
       } catch (e) {
-        if (isStatusError(e, 'NotFound')) return false;
+        if (isStatusError(e, 'NotFound')) return;
         podEvent('delete', e);
         throw e;
       }
       podEvent('delete');
-      return false;
+      return;
     }
     case 'update': {
       await createClaims(a.claims);
@@ -228,15 +231,15 @@ async function applyAction(client: Client, events: EventRecorder, set: StatefulS
         throw e;
       }
       podEvent('update');
-      return false;
+      return;
     }
     case 'claims': {
       await createClaims(a.claims);
-      return false;
+      return;
     }
     case 'claimRefs': {
       await client.update(PVCS, { ...a.claim, metadata: { ...a.claim.metadata, ownerReferences: a.refs } }, { namespace: ns });
-      return false;
+      return;
     }
   }
 }

@@ -140,6 +140,14 @@ describe('StatefulSet controller', () => {
     assert.equal((await c.get(PVCS, 'data-keep-1', { namespace: ns })).metadata.uid, claimUid, 'the claim outlived the pod');
   });
 
+  test('an orphan named and labelled as a member is adopted; a pod that stops matching is released', async () => {
+    await c.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'adopt-0', namespace: ns, labels: { app: 'adopt' } }, spec: { containers: [{ name: 'c', image: 'nginx:1' }] } });
+    const set = await c.create(STS, statefulSet('adopt', 1));
+    await eventually('adopt-0 adopted', async () => (await c.get(PODS, 'adopt-0', { namespace: ns })).metadata.ownerReferences?.[0]?.uid === set.metadata.uid);
+    await c.patch(PODS, 'adopt-0', 'merge', { metadata: { labels: { app: 'elsewhere' } } }, { namespace: ns });
+    await eventually('released', async () => (await c.get(PODS, 'adopt-0', { namespace: ns })).metadata.ownerReferences === undefined);
+  });
+
   test('scale down goes from the highest ordinal, one at a time, and keeps the claims', async () => {
     await c.create(STS, statefulSet('down', 3, { volumeClaimTemplates: claimTemplates, podManagementPolicy: 'OrderedReady' }));
     for (let i = 0; i < 3; i++) {
@@ -178,6 +186,32 @@ describe('StatefulSet controller', () => {
     await eventually('ret-1 gone', async () => (await podNames('ret')).join() === 'ret-0');
     assert.deepEqual(await owners('data-ret-1'), [`Pod/ret-1/${podUid}/true`], 'the scaled-away claim now belongs to its pod, for the garbage collector');
     assert.deepEqual(await owners('data-ret-0'), [`StatefulSet/ret/${set.metadata.uid}/true`]);
+  });
+
+  test('OnDelete leaves pods alone until deleted; going back to the old template reuses its revision, renumbered', async () => {
+    const set = await c.create(STS, statefulSet('od', 2, { podManagementPolicy: 'Parallel', updateStrategy: { type: 'OnDelete' } }));
+    await eventually('two pods', async () => (await podNames('od')).length === 2);
+    await readyAll('od');
+    await eventually('status settled', async () => (await statusOf('od')).readyReplicas === 2);
+    const r1 = (await statusOf('od')).currentRevision ?? '';
+    const image = (v: string) => ({ spec: { template: { metadata: { labels: { app: 'od' } }, spec: { containers: [{ name: 'c', image: v }] } } } });
+    await c.patch(STS, 'od', 'merge', image('nginx:2'), { namespace: ns });
+    await eventually('a second revision', async () => ((await statusOf('od')).updateRevision ?? r1) !== r1);
+    const r2 = (await statusOf('od')).updateRevision;
+    await ctl.idle();
+    assert.equal(await revisionLabel('od-1'), r1, 'OnDelete does not replace pods itself');
+    await c.delete(PODS, 'od-1', { namespace: ns });
+    await eventually('od-1 comes back at the update revision', async () => {
+      try {
+        return (await revisionLabel('od-1')) === r2;
+      } catch {
+        return false;
+      }
+    });
+    await c.patch(STS, 'od', 'merge', image('nginx:1'), { namespace: ns });
+    await eventually('the first revision is the update revision again', async () => (await statusOf('od')).updateRevision === r1);
+    const revs = (await c.list(REVS, { namespace: ns })).items.filter((r) => r.metadata.ownerReferences?.[0]?.uid === set.metadata.uid);
+    assert.deepEqual(revs.map((r) => [r.metadata.name, (r as { revision?: number }).revision]).sort(), [[r1, 3], [r2, 2]].sort());
   });
 
   test('a rolling update replaces pods from the highest ordinal down to the partition', async () => {
