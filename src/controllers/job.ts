@@ -10,15 +10,16 @@ import type { Job, JobStatus } from 'kubernetes-types/batch/v1.js';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { isStatusError } from '../api/errors.js';
 import { resourceFor } from '../api/kinds.js';
+import { labelSelectorFromObject, matches, type Selector } from '../api/selectors.js';
 import type { KubeObject, OwnerReference } from '../api/types.js';
-import { NAMESPACE_INDEX } from '../client/cache.js';
+import { NAMESPACE_INDEX, objectCacheKey, type Indexer } from '../client/cache.js';
 import type { Client } from '../client/client.js';
 import { createEventRecorder, type EventRecorder } from '../client/events.js';
 import { rfc3339 } from '../util/clock.js';
 import { done, requeueAfter, type ControllerContext, type ControllerDef, type Result } from './controller.js';
 import { ControllerExpectations, revisionSeen } from './expectations.js';
 import * as plan from './job-plan.js';
-import { PODS, podFromTemplate } from './pod-control.js';
+import { adoptPod, PODS, podFromTemplate, releasePod } from './pod-control.js';
 import { slowStartBatches } from './replicaset-plan.js';
 
 export const JOBS = resourceFor('batch', 'v1', 'jobs');
@@ -41,15 +42,36 @@ interface State {
 const asPod = (o: KubeObject) => o as unknown as Pod;
 const controllerOf = (o: KubeObject): OwnerReference | undefined => o.metadata.ownerReferences?.find((r) => r.controller);
 
-/** A pod's key: its controlling Job's (orphan adoption is not done). */
-function jobKeyOfPod(o: KubeObject): string | undefined {
-  const ref = controllerOf(o);
-  return ref?.kind === 'Job' && ref.apiVersion.startsWith('batch/') ? `${o.metadata.namespace}/${ref.name}` : undefined;
+/** A Job's selector, or undefined when it does not parse (validation refuses those). */
+function selectorOf(job: KubeObject): Selector | undefined {
+  try {
+    return labelSelectorFromObject((job.spec as Job['spec'])?.selector);
+  } catch {
+    return undefined;
+  }
 }
+
+/** MaxUncountedPods: at most this many pods in uncountedTerminatedPods at once (~20 KB). */
+const MAX_UNCOUNTED = 500;
 
 /** A new Job controller definition, for startController. Holds state per client: start it once. */
 export function createJobController(opts: JobControllerOptions = {}): ControllerDef {
   const states = new WeakMap<Client, State>();
+  // Orphans map to every Job of their namespace selecting them; the Job cache is taken from the
+  // first reconcile (before that, every Job is queued by its own initial sync anyway).
+  let jobCache: Indexer | undefined;
+  const jobKeyOfPod = (o: KubeObject): string | string[] | undefined => {
+    const ref = controllerOf(o);
+    if (ref) return ref.kind === 'Job' && ref.apiVersion.startsWith('batch/') ? `${o.metadata.namespace}/${ref.name}` : undefined;
+    if (!jobCache || o.metadata.deletionTimestamp) return undefined;
+    return jobCache
+      .byIndex(NAMESPACE_INDEX, o.metadata.namespace ?? '')
+      .filter((j) => {
+        const sel = selectorOf(j);
+        return sel !== undefined && matches(sel, o.metadata.labels);
+      })
+      .map(objectCacheKey);
+  };
   const stateFor = (ctx: ControllerContext): State => {
     let s = states.get(ctx.client);
     if (!s) {
@@ -61,7 +83,10 @@ export function createJobController(opts: JobControllerOptions = {}): Controller
   return {
     name: 'job',
     watches: [{ rt: JOBS }, { rt: PODS, keyOf: jobKeyOfPod }],
-    reconcile: (key, ctx) => syncJob(key, ctx, stateFor(ctx), opts),
+    reconcile: (key, ctx) => {
+      jobCache = ctx.informer(JOBS).cache;
+      return syncJob(key, ctx, stateFor(ctx), opts);
+    },
   };
 }
 
@@ -123,6 +148,25 @@ export function podForJob(job: KubeObject, index: number | undefined): KubeObjec
   return pod;
 }
 
+/** ClaimPods: the pods the Job controls and still selects; matching orphans are adopted (unless the
+ *  Job is being deleted), controlled pods that stopped matching are released. */
+async function claimPods(client: Client, job: KubeObject, podsInNs: KubeObject[]): Promise<KubeObject[]> {
+  const sel = selectorOf(job);
+  const out: KubeObject[] = [];
+  for (const p of podsInNs) {
+    const ref = controllerOf(p);
+    const match = sel !== undefined && matches(sel, p.metadata.labels);
+    if (ref?.uid === job.metadata.uid) {
+      if (match || job.metadata.deletionTimestamp) out.push(p);
+      else await releasePod(client, p, job);
+    } else if (!ref && match && !p.metadata.deletionTimestamp && !job.metadata.deletionTimestamp && !plan.isFinished(job as unknown as Job)) {
+      await adoptPod(client, p, job);
+      out.push(p);
+    }
+  }
+  return out;
+}
+
 async function writeStatus(client: Client, job: KubeObject, status: JobStatus): Promise<KubeObject> {
   return client.update(JOBS, { ...job, status } as unknown as KubeObject, { subresource: 'status' });
 }
@@ -146,7 +190,7 @@ async function syncJob(key: string, ctx: ControllerContext, st: State, opts: Job
   }
   let jobObj: KubeObject = { ...cached, apiVersion: 'batch/v1', kind: 'Job' };
   const job = jobObj as unknown as Job;
-  const pods = podsInNs.filter((p) => controllerOf(p)?.uid === cached.metadata.uid).map(asPod);
+  const pods = (await claimPods(ctx.client, jobObj, podsInNs)).map(asPod);
   if (plan.isFinished(job) || cached.metadata.deletionTimestamp) {
     await Promise.all(pods.filter(plan.hasFinalizer).map((p) => removeFinalizer(ctx.client, p)));
     return done();
@@ -165,9 +209,14 @@ async function syncJob(key: string, ctx: ControllerContext, st: State, opts: Job
   let failJobMessage: string | undefined;
   const ignored: Pod[] = [];
   let added = false;
+  let more = false;
   for (const p of pods) {
     const uid = p.metadata?.uid ?? '';
     if (!plan.hasFinalizer(p) || known.has(uid)) continue;
+    if (unc.succeeded.length + unc.failed.length >= MAX_UNCOUNTED) {
+      more = true;
+      break;
+    }
     if (plan.isSucceeded(p)) {
       if (indexed) {
         const ix = plan.podIndex(p, completions);
@@ -279,6 +328,7 @@ async function syncJob(key: string, ctx: ControllerContext, st: State, opts: Job
     st.written.set(key, w.metadata.resourceVersion ?? '');
   }
   if (terminalEvent) st.events.event(jobObj, terminalEvent[0] as 'Normal' | 'Warning', terminalEvent[1], terminalEvent[2]);
+  if (more) return requeueAfter(0);
   return wait !== undefined ? requeueAfter(wait) : done();
 }
 

@@ -231,4 +231,22 @@ describe('Job controller', () => {
     await eventually('counted as failed and replaced', async () => (await statusOf('evicted')).failed === 1 && (await activeOf('evicted')).length === 1);
     await eventually('the deleted pod is gone once counted', async () => !(await podsOf('evicted')).some((x) => x.metadata.uid === p?.metadata.uid));
   });
+
+  test('a matching orphan pod is adopted and counts as active; a pod that stops matching is released', async () => {
+    await c.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', namespace: ns, labels: { app: 'adopt' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+    const job = await c.create(JOBS, {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'adopt', namespace: ns },
+      spec: { manualSelector: true, selector: { matchLabels: { app: 'adopt' } }, parallelism: 1, completions: 1, template: { metadata: { labels: { app: 'adopt' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
+    });
+    await eventually('adopted', async () => (await c.get(PODS, 'stray', { namespace: ns })).metadata.ownerReferences?.[0]?.uid === job.metadata.uid);
+    await eventually('counted active', async () => (await statusOf('adopt')).active === 1);
+    await ctl.idle();
+    assert.deepEqual((await c.list(PODS, { namespace: ns, labelSelector: 'app=adopt' })).items.map((p) => p.metadata.name), ['stray'], 'no pod created beside the adopted one');
+    await c.patch(PODS, 'stray', 'merge', { metadata: { labels: { app: 'gone' } } }, { namespace: ns });
+    await eventually('released', async () => ((await c.get(PODS, 'stray', { namespace: ns })).metadata.ownerReferences ?? []).length === 0);
+    await eventually('a pod of its own', async () => (await c.list(PODS, { namespace: ns, labelSelector: 'app=adopt' })).items.length === 1);
+    await c.delete(PODS, 'stray', { namespace: ns });
+  });
 });
