@@ -25,6 +25,8 @@ export const PVCS = resourceFor('', 'v1', 'persistentvolumeclaims');
 export const STATEFULSET_COMPONENT = 'statefulset-controller';
 /** A revision create that found its own revision already there (the cache lags): look again shortly. */
 const CACHE_CATCH_UP_MS = 100;
+/** Upstream's MaxBatchSize for Parallel slow-start batches. */
+const MAX_BATCH = 500;
 
 const controllerOf = (o: KubeObject): OwnerReference | undefined => o.metadata.ownerReferences?.find((r) => r.controller);
 const setKeyOf = (o: KubeObject): string | undefined => {
@@ -144,13 +146,19 @@ async function syncStatefulSet(key: string, ctx: ControllerContext, events: Even
     }
   };
   if (parallel) {
-    // Claims' owners first (upstream fixes condemned pods' claims before deleting any pod).
-    await Promise.all(plan.actions.filter((a) => a.op === 'claimRefs').map(apply));
-    if (!errors.length) await Promise.all(plan.actions.filter((a) => a.op !== 'claimRefs').map(apply));
-  }
-  else for (const a of plan.actions) {
-    await apply(a);
-    if (errors.length) break;
+    // Claims' owners first (upstream fixes condemned pods' claims before deleting any pod), then
+    // the rest in slow-start batches (1, 2, 4, … up to 500), stopping after a batch that failed.
+    const refs = plan.actions.filter((a) => a.op === 'claimRefs');
+    const rest = plan.actions.filter((a) => a.op !== 'claimRefs');
+    await Promise.all(refs.map(apply));
+    for (let i = 0, size = 1; i < rest.length && !errors.length; i += size, size = Math.min(size * 2, MAX_BATCH)) {
+      await Promise.all(rest.slice(i, i + size).map(apply));
+    }
+  } else {
+    for (const a of plan.actions) {
+      await apply(a);
+      if (errors.length) break;
+    }
   }
 
   // truncateHistory: keep current, update and every live pod's revision.
