@@ -8,11 +8,13 @@
 //   - newControllerRevision builds one, createRevision creates it and resolves a name collision
 //     (an equal revision of the same owner is returned; anything else throws RevisionCollision so
 //     the caller bumps status.collisionCount and retries);
+//   - claimRevisions adopts matching orphans and releases revisions that stopped matching;
 //   - ownedRevisions / sortByRevision / maxRevision / equalRevisionData read a revision cache;
 //   - setRevisionNumber and deleteRevision write.
 import { isStatusError } from '../api/errors.js';
 import { resourceFor } from '../api/kinds.js';
-import type { KubeObject } from '../api/types.js';
+import { matches, type Selector } from '../api/selectors.js';
+import type { KubeObject, OwnerReference } from '../api/types.js';
 import { NAMESPACE_INDEX, type Indexer } from '../client/cache.js';
 import type { Client } from '../client/client.js';
 import { canonical, computeHash, safeEncodeString, type PodTemplate } from './deployment-math.js';
@@ -95,6 +97,49 @@ export function ownedRevisions(cache: Indexer, owner: KubeObject): ControllerRev
   return cache
     .byIndex(NAMESPACE_INDEX, owner.metadata.namespace ?? '')
     .filter((r) => (r.metadata.ownerReferences ?? []).some((o) => o.controller && o.uid === owner.metadata.uid)) as ControllerRevision[];
+}
+
+/**
+ * ClaimControllerRevisions (ControllerRevisionControllerRefManager): of the namespace's revisions
+ * in `cache`, those `owner` controls and `selector` matches are kept; its revisions that stopped
+ * matching are released; matching orphans are adopted once `canAdopt` (upstream's
+ * RecheckDeletionTimestamp: the owner re-read from the server, still the same and not being
+ * deleted; it throws otherwise) passes. Returns the revisions owned afterwards.
+ */
+export async function claimRevisions(client: Client, cache: Indexer, owner: KubeObject, selector: Selector, canAdopt: () => Promise<void>): Promise<ControllerRevision[]> {
+  const owned: ControllerRevision[] = [];
+  const adopt: ControllerRevision[] = [];
+  const release: ControllerRevision[] = [];
+  const deleting = !!owner.metadata.deletionTimestamp;
+  for (const r of cache.byIndex(NAMESPACE_INDEX, owner.metadata.namespace ?? '') as ControllerRevision[]) {
+    const ref = (r.metadata.ownerReferences ?? []).find((o) => o.controller);
+    const match = matches(selector, r.metadata.labels);
+    if (ref) {
+      if (ref.uid !== owner.metadata.uid) continue;
+      if (match) owned.push(r);
+      else if (!deleting) release.push(r);
+    } else if (match && !deleting && !r.metadata.deletionTimestamp) adopt.push(r);
+  }
+  for (const r of release) await patchRefs(client, r, (r.metadata.ownerReferences ?? []).filter((o) => o.uid !== owner.metadata.uid));
+  if (adopt.length === 0) return owned;
+  await canAdopt();
+  for (const r of adopt) await patchRefs(client, r, [...(r.metadata.ownerReferences ?? []), controllerRef(owner)]);
+  return [...owned, ...adopt.map((r) => ({ ...r, metadata: { ...r.metadata, ownerReferences: [...(r.metadata.ownerReferences ?? []), controllerRef(owner)] } }))];
+}
+
+/** Replaces a revision's owner references, guarded by a JSON patch test of its uid and of the
+ *  references seen; a revision gone meanwhile is ignored. */
+async function patchRefs(client: Client, r: ControllerRevision, refs: OwnerReference[]): Promise<void> {
+  const ops: unknown[] = [
+    { op: 'test', path: '/metadata/uid', value: r.metadata.uid },
+    r.metadata.ownerReferences ? { op: 'test', path: '/metadata/ownerReferences', value: r.metadata.ownerReferences } : undefined,
+    refs.length ? { op: 'add', path: '/metadata/ownerReferences', value: refs } : { op: 'remove', path: '/metadata/ownerReferences' },
+  ].filter((o) => o !== undefined);
+  try {
+    await client.patch(CONTROLLER_REVISIONS, r.metadata.name ?? '', 'json', ops, { namespace: r.metadata.namespace });
+  } catch (e) {
+    if (!isStatusError(e, 'NotFound')) throw e;
+  }
 }
 
 /** history.SortControllerRevisions: by revision, then creation time, then name (a new array). */

@@ -18,13 +18,13 @@ import type { Client } from '../client/client.js';
 import { createEventRecorder, type EventRecorder } from '../client/events.js';
 import { done, requeueAfter, type ControllerContext, type ControllerDef, type Result } from './controller.js';
 import {
+  claimRevisions,
   CONTROLLER_REVISIONS,
   createRevision,
   deleteRevision,
   equalRevisionData,
   maxRevision,
   newControllerRevision,
-  ownedRevisions,
   REVISION_HASH_LABEL,
   RevisionCollision,
   setRevisionNumber,
@@ -92,9 +92,18 @@ function selectorOf(ds: KubeObject): Selector | undefined {
   }
 }
 
-/** getPatch: the revision data — the template, to be put back whole by `rollout undo`. */
+/** A copy with every object's keys sorted, as Go's json.Marshal writes a map. */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (!v || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sortKeys(o[k])]));
+}
+
+/** getPatch: the revision data — the template, to be put back whole by `rollout undo` (a
+ *  strategic merge patch), keys sorted as upstream's marshalled map. */
 export function revisionData(ds: DaemonSet): unknown {
-  return { spec: { template: { ...structuredClone(ds.spec?.template ?? {}), $patch: 'replace' } } };
+  return sortKeys({ spec: { template: { ...(ds.spec?.template ?? {}), $patch: 'replace' } } });
 }
 
 /**
@@ -163,7 +172,7 @@ async function syncDaemonSet(key: string, ctx: ControllerContext, st: State): Pr
   const nodes = ctx.informer(NODES).cache.list().map((n) => n as unknown as Node).sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1));
   const pods = await claimPods(ctx.client, dsObj, selector, podInf.cache.byIndex(NAMESPACE_INDEX, ns).map(asPod));
 
-  const { cur, old } = await constructHistory(ctx, dsObj);
+  const { cur, old } = await constructHistory(ctx, dsObj, selector);
   const hash = cur.metadata.labels?.[REVISION_HASH_LABEL] ?? '';
   const view = { get: (name: string) => podInf.cache.get(`${ns}/${name}`), seenRevision: () => podInf.lastSyncResourceVersion() };
   const now = ctx.clock.now();
@@ -199,18 +208,25 @@ async function claimPods(client: Client, ds: KubeObject, selector: Selector, pod
   const plan = planClaims(ds as never, selector, pods);
   await Promise.all(plan.release.map((p) => releasePod(client, p as unknown as KubeObject, ds)));
   if (plan.adopt.length === 0) return plan.owned;
-  const fresh = await client.get(DAEMONSETS, ds.metadata.name ?? '', { namespace: ds.metadata.namespace });
-  if (fresh.metadata.uid !== ds.metadata.uid || fresh.metadata.deletionTimestamp) throw new Error(`daemonset ${objectCacheKey(ds)} changed; not adopting`);
+  await recheck(client, ds);
   // Adopt only pods still active: a terminal orphan is not worth taking.
   const adopt = activePods(plan.adopt);
   await Promise.all(adopt.map((p) => adoptPod(client, p as unknown as KubeObject, ds)));
   return [...plan.owned, ...adopt];
 }
 
+/** RecheckDeletionTimestamp: the DaemonSet, read from the server, is still this one and not being
+ *  deleted (else nothing may be adopted). */
+async function recheck(client: Client, ds: KubeObject): Promise<void> {
+  const fresh = await client.get(DAEMONSETS, ds.metadata.name ?? '', { namespace: ds.metadata.namespace });
+  if (fresh.metadata.uid !== ds.metadata.uid) throw new Error(`original DaemonSet ${objectCacheKey(ds)} is gone: got uid ${fresh.metadata.uid}, wanted ${ds.metadata.uid}`);
+  if (fresh.metadata.deletionTimestamp) throw new Error(`${objectCacheKey(ds)} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
+}
+
 /** constructHistory: the revision matching the current template (created, or renumbered to the
  *  newest, as needed; duplicates removed) and the others. */
-async function constructHistory(ctx: ControllerContext, ds: KubeObject): Promise<{ cur: ControllerRevision; old: ControllerRevision[] }> {
-  const all = ownedRevisions(ctx.informer(CONTROLLER_REVISIONS).cache, ds);
+async function constructHistory(ctx: ControllerContext, ds: KubeObject, selector: Selector): Promise<{ cur: ControllerRevision; old: ControllerRevision[] }> {
+  const all = await claimRevisions(ctx.client, ctx.informer(CONTROLLER_REVISIONS).cache, ds, selector, () => recheck(ctx.client, ds));
   const data = revisionData(asDs(ds));
   const matching = sortByRevision(all.filter((r) => equalRevisionData(r.data, data)));
   const old = all.filter((r) => !matching.includes(r));

@@ -222,6 +222,18 @@ describe('DaemonSet controller', () => {
     }
   });
 
+  test('an orphan ControllerRevision the selector matches is adopted as history', async () => {
+    await c.create(REVS, { apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { name: 'adopt-old', namespace: ns, labels: { app: 'adopt' } }, data: { spec: { template: { $patch: 'replace' } } }, revision: 1 });
+    const ds = await c.create(DS, daemonSet('adopt'));
+    await eventually('adopted, and the current revision numbered after it', async () => {
+      const revs = (await c.list(REVS, { namespace: ns, labelSelector: 'app=adopt' })).items;
+      const old = revs.find((r) => r.metadata.name === 'adopt-old');
+      const cur = revs.find((r) => r.metadata.name !== 'adopt-old');
+      return revs.length === 2 && old?.metadata.ownerReferences?.[0]?.uid === ds.metadata.uid && (cur as unknown as { revision?: number } | undefined)?.revision === 2;
+    });
+    await c.delete(DS, 'adopt', { namespace: ns });
+  });
+
   test('OnDelete keeps old pods until they are deleted', async () => {
     await c.create(DS, daemonSet('ondel', {}, { updateStrategy: { type: 'OnDelete' } }));
     await eventually('two pods', async () => (await podsOf('ondel')).length === 2);
