@@ -5,7 +5,8 @@
 // (FailJob rule, backoff limit, deadline) sets FailureTarget and deletes the active pods, success
 // sets SuccessCriteriaMet; the terminal Failed/Complete condition follows once no pod is left
 // running. Otherwise it keeps min(parallelism, remaining) pods active (Indexed: one per pending
-// index), with the pod failure back-off, and honours suspend. Decisions live in job-plan.ts.
+// index), with the pod failure back-off, and honours suspend. Pods are claimed as upstream:
+// matching orphans adopted, pods that stop matching released. Decisions live in job-plan.ts.
 import type { Job, JobStatus } from 'kubernetes-types/batch/v1.js';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { isStatusError } from '../api/errors.js';
@@ -293,9 +294,7 @@ async function syncJob(key: string, ctx: ControllerContext, st: State, opts: Job
   } else if (job.spec?.suspend) {
     if (active.length) await deletePods(ctx.client, st, key, jobObj, active);
     active = [];
-    // A suspended job has not started: its deadline restarts on resume and, as long as it has
-    // no start time, its template's scheduling directives may change.
-    if (terminating === 0) delete status.startTime;
+    // startTime stays (upstream does not clear it; Kueue does that itself) and is reset on resume.
     if (!plan.hasTrueCondition(job, 'Suspended')) {
       setCond({ type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' });
       st.events.event(jobObj, 'Normal', 'Suspended', 'Job suspended');

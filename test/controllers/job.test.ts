@@ -163,12 +163,13 @@ describe('Job controller', () => {
     const s = await statusOf('susp');
     assert.deepEqual([cond(s, 'Suspended')?.reason, cond(s, 'Suspended')?.message], ['JobSuspended', 'Job suspended']);
     assert.equal(s.failed, undefined, 'pods deleted by suspend are not failures');
-    assert.equal(s.startTime, undefined, 'a suspended job has no start time');
+    const suspendedStart = s.startTime;
+    assert.ok(suspendedStart, 'suspending keeps the start time');
     await c.patch(JOBS, 'susp', 'merge', { spec: { suspend: false } }, { namespace: ns });
     await eventually('resumed with two pods', async () => cond(await statusOf('susp'), 'Suspended')?.status === 'False' && (await activeOf('susp')).length === 2);
     const r = await statusOf('susp');
     assert.deepEqual([cond(r, 'Suspended')?.reason, cond(r, 'Suspended')?.message], ['JobResumed', 'Job resumed']);
-    assert.ok(r.startTime, 'resuming starts the job again');
+    assert.ok(r.startTime && r.startTime >= suspendedStart, 'resuming resets the start time');
     await eventually('Suspended and Resumed events', async () => {
       const evs = await eventsOf('susp');
       return evs.some((e) => e.reason === 'Suspended' && e.message === 'Job suspended') && evs.some((e) => e.reason === 'Resumed' && e.message === 'Job resumed');
