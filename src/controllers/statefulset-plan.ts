@@ -129,31 +129,33 @@ export function repairedPod(set: StatefulSet, pod: Pod): Pod {
   return copy;
 }
 
-const sameRef = (r: OwnerReference, o: KubeObject) => r.uid === o.metadata.uid;
-function withRef(refs: OwnerReference[], owner: KubeObject, ref: OwnerReference, want: boolean): OwnerReference[] {
-  const has = refs.some((r) => sameRef(r, owner));
-  if (want && !has) return [...refs, ref];
-  if (!want && has) return refs.filter((r) => !sameRef(r, owner));
-  return refs;
-}
+const isSetRef = (r: OwnerReference, set: KubeObject) => r.kind === 'StatefulSet' && r.apiVersion.startsWith('apps/') && r.name === set.metadata.name;
+const isPodRef = (r: OwnerReference, pod: KubeObject) => r.kind === 'Pod' && r.apiVersion === 'v1' && r.name === pod.metadata.name;
+const refKey = (r: OwnerReference) => JSON.stringify([r.apiVersion, r.kind, r.name, r.uid, r.controller === true, r.blockOwnerDeletion === true]);
 
-/** updateClaimOwnerRefForSetAndPod: the owner references a claim should carry under the
- *  retention policy — the set as controller when whenDeleted is Delete (and the pod is in range
- *  or whenScaled is Retain), the pod as controller when whenScaled is Delete and the pod is scaled
- *  away. Returns undefined when the claim is already right. (Upstream's hands-off rule for a claim
- *  controlled by something else is not implemented.) */
+/** updateClaimOwnerRefForSetAndPod (with isClaimOwnerUpToDate's guards): the owner references a
+ *  claim should carry under the retention policy — the set as controller when whenDeleted is
+ *  Delete (unless whenScaled is Delete and the pod is scaled away), the pod as controller when
+ *  whenScaled is Delete and the pod is scaled away. A claim referring to an earlier set or pod of
+ *  the same name (another uid) is left alone; one controlled by something else only loses our
+ *  references. Returns undefined when the claim is already right. */
 export function claimOwnerRefs(set: StatefulSet, claim: KubeObject, pod: KubeObject): OwnerReference[] | undefined {
+  const before = claim.metadata.ownerReferences ?? [];
+  const podKnown = !!pod.metadata.uid;
+  const ours = (r: OwnerReference) => isSetRef(r, set) || (podKnown && isPodRef(r, pod));
+  if (before.some((r) => (isSetRef(r, set) && r.uid !== set.metadata.uid) || (podKnown && isPodRef(r, pod) && r.uid !== pod.metadata.uid))) return undefined;
+  const unexpectedController = before.some((r) => r.controller && !ours(r));
   const policy = set.spec.persistentVolumeClaimRetentionPolicy ?? {};
   const start = set.spec.ordinals?.start ?? 0;
   const ord = ordinalOf(pod);
   const scaledDown = ord < start || ord >= start + (set.spec.replicas ?? 1);
-  const wantSet = policy.whenDeleted === 'Delete' && !(policy.whenScaled === 'Delete' && scaledDown);
-  const wantPod = policy.whenScaled === 'Delete' && scaledDown;
-  const podRef: OwnerReference = { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
-  const before = claim.metadata.ownerReferences ?? [];
-  let refs = withRef(before, set, { ...controllerRef(set), apiVersion: 'apps/v1', kind: 'StatefulSet' }, wantSet);
-  if (pod.metadata.uid) refs = withRef(refs, pod, podRef, wantPod);
-  return refs === before ? undefined : refs;
+  const refs = before.filter((r) => !ours(r));
+  if (!unexpectedController) {
+    if (policy.whenDeleted === 'Delete' && !(policy.whenScaled === 'Delete' && scaledDown)) refs.push({ ...controllerRef(set), apiVersion: 'apps/v1', kind: 'StatefulSet' });
+    if (policy.whenScaled === 'Delete' && scaledDown && podKnown) refs.push({ apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '', controller: true, blockOwnerDeletion: true });
+  }
+  const same = refs.length === before.length && refs.map(refKey).sort().join() === before.map(refKey).sort().join();
+  return same ? undefined : refs;
 }
 
 /** One write of a sync. */

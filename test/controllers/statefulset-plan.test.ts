@@ -137,6 +137,36 @@ describe('the pod and claims of an ordinal', () => {
   }
 });
 
+describe('claim owner guards', () => {
+  const s = sts({ persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Retain' } });
+  const setRef = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: 'set-uid', controller: true, blockOwnerDeletion: true };
+  const withRefs = (refs: unknown[]): KubeObject => ({ metadata: { name: 'data-web-0', ownerReferences: refs as never } });
+  test('a claim already right needs nothing', () => assert.equal(claimOwnerRefs(s, withRefs([setRef]), pod(s, 0)), undefined));
+  test('a claim of an earlier set of that name is left alone', () => assert.equal(claimOwnerRefs(s, withRefs([{ ...setRef, uid: 'old' }]), pod(s, 0)), undefined));
+  test('a non-controller reference to the set becomes a controller one', () => assert.deepEqual(claimOwnerRefs(s, withRefs([{ ...setRef, controller: false }]), pod(s, 0)), [setRef]));
+  test('a claim controlled by something else only loses our references', () => {
+    const other = { apiVersion: 'v1', kind: 'ConfigMap', name: 'x', uid: 'x', controller: true };
+    assert.deepEqual(claimOwnerRefs(s, withRefs([other, setRef]), pod(s, 0)), [other]);
+  });
+});
+
+describe('ordinals and availability', () => {
+  test('spec.ordinals.start shifts the first ordinal', () => {
+    assert.deepEqual(plan(sts({ ordinals: { start: 5 } }), []).actions.map(summary), ['create web-5']);
+  });
+  test('minReadySeconds: ready pods count as available only after it, and OrderedReady waits for it', () => {
+    const set = sts({ minReadySeconds: 10 });
+    const p0 = pod(set, 0) as KubeObject & { status: { conditions: { lastTransitionTime?: string }[] } };
+    p0.status.conditions[0]!.lastTransitionTime = new Date(1_000_000).toISOString();
+    const early = planStatefulSet({ set, pods: [p0] as never, claims: new Map(), current: R1, update: R1, collisionCount: 0, nowMs: 1_005_000 });
+    assert.equal(early.status.availableReplicas, 0);
+    assert.deepEqual(early.actions, []);
+    const later = planStatefulSet({ set, pods: [p0] as never, claims: new Map(), current: R1, update: R1, collisionCount: 0, nowMs: 1_010_000 });
+    assert.equal(later.status.availableReplicas, 1);
+    assert.deepEqual(later.actions.map(summary), ['create web-1']);
+  });
+});
+
 describe('revisions', () => {
   const set = sts() as never;
   test('a new template makes a new revision named <set>-<hash>; the same template reuses it', () => {
