@@ -172,7 +172,7 @@ async function syncDaemonSet(key: string, ctx: ControllerContext, st: State): Pr
   const nodes = ctx.informer(NODES).cache.list().map((n) => n as unknown as Node).sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1));
   const pods = await claimPods(ctx.client, dsObj, selector, podInf.cache.byIndex(NAMESPACE_INDEX, ns).map(asPod));
 
-  const { cur, old } = await constructHistory(ctx, dsObj, selector);
+  const { cur, old } = await constructHistory(ctx, dsObj, selector, pods);
   const hash = cur.metadata.labels?.[REVISION_HASH_LABEL] ?? '';
   const view = { get: (name: string) => podInf.cache.get(`${ns}/${name}`), seenRevision: () => podInf.lastSyncResourceVersion() };
   const now = ctx.clock.now();
@@ -224,8 +224,8 @@ async function recheck(client: Client, ds: KubeObject): Promise<void> {
 }
 
 /** constructHistory: the revision matching the current template (created, or renumbered to the
- *  newest, as needed; duplicates removed) and the others. */
-async function constructHistory(ctx: ControllerContext, ds: KubeObject, selector: Selector): Promise<{ cur: ControllerRevision; old: ControllerRevision[] }> {
+ *  newest, as needed; duplicates removed, their pods relabelled) and the others. */
+async function constructHistory(ctx: ControllerContext, ds: KubeObject, selector: Selector, pods: Pod[]): Promise<{ cur: ControllerRevision; old: ControllerRevision[] }> {
   const all = await claimRevisions(ctx.client, ctx.informer(CONTROLLER_REVISIONS).cache, ds, selector, () => recheck(ctx.client, ds));
   const data = revisionData(asDs(ds));
   const matching = sortByRevision(all.filter((r) => equalRevisionData(r.data, data)));
@@ -233,7 +233,22 @@ async function constructHistory(ctx: ControllerContext, ds: KubeObject, selector
   const next = maxRevision(old) + 1;
   if (matching.length === 0) return { cur: await snapshot(ctx.client, ds, data, next), old };
   const cur = matching[matching.length - 1]!;
-  for (const dup of matching.slice(0, -1)) await deleteRevision(ctx.client, dup);
+  // dedupCurHistories: pods of a duplicate are relabelled to the kept revision's hash first.
+  const keepHash = cur.metadata.labels?.[REVISION_HASH_LABEL];
+  for (const dup of matching.slice(0, -1)) {
+    const dupHash = dup.metadata.labels?.[REVISION_HASH_LABEL];
+    if (keepHash && dupHash && dupHash !== keepHash) {
+      for (const p of pods) {
+        if (p.metadata?.labels?.[REVISION_HASH_LABEL] !== dupHash) continue;
+        await ctx.client
+          .patch(PODS, p.metadata.name ?? '', 'merge', { metadata: { labels: { [REVISION_HASH_LABEL]: keepHash } } }, { namespace: ds.metadata.namespace })
+          .catch((e: unknown) => {
+            if (!isStatusError(e, 'NotFound')) throw e;
+          });
+      }
+    }
+    await deleteRevision(ctx.client, dup);
+  }
   return { cur: cur.revision < next ? await setRevisionNumber(ctx.client, cur, next) : cur, old };
 }
 

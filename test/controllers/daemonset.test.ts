@@ -234,6 +234,28 @@ describe('DaemonSet controller', () => {
     await c.delete(DS, 'adopt', { namespace: ns });
   });
 
+  test('duplicate revisions of the current template: the newest is kept and pods relabelled to it', async () => {
+    const ds = await c.create(DS, daemonSet('dedup'));
+    await eventually('two pods', async () => (await podsOf('dedup')).length === 2);
+    const [first] = (await c.list(REVS, { namespace: ns, labelSelector: 'app=dedup' })).items;
+    assert.ok(first);
+    const owner = { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'dedup', uid: ds.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+    await c.create(REVS, {
+      apiVersion: 'apps/v1',
+      kind: 'ControllerRevision',
+      metadata: { name: 'dedup-dup', namespace: ns, labels: { app: 'dedup', 'controller-revision-hash': 'dupdup' }, ownerReferences: [owner] },
+      data: (first as unknown as { data: unknown }).data,
+      revision: 7,
+    });
+    await eventually('only the newest left, pods relabelled, none replaced', async () => {
+      const revs = (await c.list(REVS, { namespace: ns, labelSelector: 'app=dedup' })).items;
+      const pods = await podsOf('dedup');
+      return revs.length === 1 && revs[0]!.metadata.name === 'dedup-dup' && pods.length === 2 && pods.every((p) => p.metadata.labels?.['controller-revision-hash'] === 'dupdup');
+    });
+    await eventually('status counts them updated', async () => (await statusOf('dedup')).updatedNumberScheduled === 2);
+    await c.delete(DS, 'dedup', { namespace: ns });
+  });
+
   test('OnDelete keeps old pods until they are deleted', async () => {
     await c.create(DS, daemonSet('ondel', {}, { updateStrategy: { type: 'OnDelete' } }));
     await eventually('two pods', async () => (await podsOf('ondel')).length === 2);
