@@ -6,6 +6,7 @@ import type { ApiServer } from '../apiserver/server.js';
 import { startController, stopInformers, type InformerMap } from '../controllers/controller.js';
 import { CONTROLLERS } from '../controllers/index.js';
 import { startNodeIpam } from '../controllers/node-ipam.js';
+import { createLocalPathProvisioner, ensureLocalPathStorageClass } from '../controllers/local-path-provisioner.js';
 import { createServiceLbController } from '../controllers/service-lb.js';
 import { join } from 'node:path';
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
@@ -26,7 +27,12 @@ export async function startControlPlane(srv: ApiServer, flags: ServerFlags, mode
   const ipam = startNodeIpam(srv.client('node-ipam-controller'), { clusterCidr: flags.clusterCidr });
   // the controllers of CONTROLLERS share one informer per resource, as a controller manager does
   const informers: InformerMap = new Map();
-  const defs = [...CONTROLLERS, createServiceLbController(flags.lbPool ? { pool: flags.lbPool } : {})];
+  await ensureLocalPathStorageClass(srv.client('skiff-bootstrap'));
+  const defs = [
+    ...CONTROLLERS,
+    createServiceLbController(flags.lbPool ? { pool: flags.lbPool } : {}),
+    createLocalPathProvisioner({ baseDir: join(flags.dataDir, 'storage') }),
+  ];
   const controllers = await Promise.all(defs.map((def) => startController(def, srv.client(def.name), { informers })));
   const scheduler = new Scheduler(srv.client('default-scheduler'));
   await scheduler.start();
