@@ -95,11 +95,15 @@ export function newPod(set: StatefulSet, ordinal: number, rev: Rev): Pod {
   return pod;
 }
 
+/** initIdentity: the labels (updateIdentity), plus hostname and subdomain, which are immutable
+ *  and so set only when the pod is made. */
 function setIdentity(set: StatefulSet, pod: Pod): void {
-  const ord = ordinalOf(pod);
-  pod.metadata.labels = { ...(pod.metadata.labels ?? {}), [POD_NAME_LABEL]: pod.metadata.name ?? '', [POD_INDEX_LABEL]: String(ord) };
+  updateIdentity(pod);
   pod.spec = { ...(pod.spec ?? {}), hostname: pod.metadata.name };
   if (set.spec.serviceName) pod.spec.subdomain = set.spec.serviceName;
+}
+function updateIdentity(pod: Pod): void {
+  pod.metadata.labels = { ...(pod.metadata.labels ?? {}), [POD_NAME_LABEL]: pod.metadata.name ?? '', [POD_INDEX_LABEL]: String(ordinalOf(pod)) };
 }
 
 function setStorage(set: StatefulSet, pod: Pod): void {
@@ -111,12 +115,11 @@ function setStorage(set: StatefulSet, pod: Pod): void {
   pod.spec = { ...(pod.spec ?? {}), volumes: [...claimVolumes, ...(pod.spec?.volumes ?? []).filter((v) => !names.has(v.name as string))] };
 }
 
-/** identityMatches && storageMatches. */
+/** identityMatches && storageMatches (hostname and subdomain are not compared: immutable). */
 export function podMatchesSet(set: StatefulSet, pod: Pod): boolean {
   const p = parentAndOrdinal(pod.metadata.name ?? '');
   const l = pod.metadata.labels ?? {};
-  if (!p || p.parent !== set.metadata.name || l[POD_NAME_LABEL] !== pod.metadata.name || l[POD_INDEX_LABEL] !== String(p.ordinal)) return false;
-  if (pod.spec?.hostname !== pod.metadata.name || (pod.spec?.subdomain ?? '') !== (set.spec.serviceName ?? '')) return false;
+  if (!p || p.parent !== set.metadata.name || pod.metadata.namespace !== set.metadata.namespace || l[POD_NAME_LABEL] !== pod.metadata.name) return false;
   const vols = new Map((pod.spec?.volumes ?? []).map((v) => [v.name as string, v]));
   return (set.spec.volumeClaimTemplates ?? []).every((t) => (vols.get(t.metadata.name ?? '')?.persistentVolumeClaim as { claimName?: string } | undefined)?.claimName === claimName(set, t, p.ordinal));
 }
@@ -124,7 +127,7 @@ export function podMatchesSet(set: StatefulSet, pod: Pod): boolean {
 /** The pod with identity and storage put right (UpdateStatefulPod). */
 export function repairedPod(set: StatefulSet, pod: Pod): Pod {
   const copy = structuredClone(pod);
-  setIdentity(set, copy);
+  updateIdentity(copy);
   setStorage(set, copy);
   return copy;
 }

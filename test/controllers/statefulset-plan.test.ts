@@ -81,6 +81,7 @@ describe('planStatefulSet', () => {
 
 describe('the pod and claims of an ordinal', () => {
   const set = sts({ volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'] } }] });
+  set.metadata.namespace = 'default';
   test('pod identity, labels and claim volumes', () => {
     const p = newPod(set, 1, R1) as KubeObject & { spec: { hostname: string; subdomain: string; volumes: unknown[] } };
     assert.equal(p.metadata.name, 'web-1');
@@ -90,7 +91,8 @@ describe('the pod and claims of an ordinal', () => {
     assert.equal(p.spec.subdomain, 'web');
     assert.deepEqual(p.spec.volumes, [{ name: 'data', persistentVolumeClaim: { claimName: 'data-web-1' } }]);
     assert.ok(podMatchesSet(set, p as never));
-    assert.ok(!podMatchesSet(set, { ...p, spec: { ...p.spec, hostname: 'x' } } as never));
+    assert.ok(!podMatchesSet(set, { ...p, metadata: { ...p.metadata, labels: { app: 'web' } } } as never));
+    assert.ok(!podMatchesSet(set, { ...p, spec: { ...p.spec, volumes: [] } } as never));
   });
   test('claims are named <claim>-<set>-<ordinal> and carry the selector labels', () => {
     const [c] = claimsFor(set, 2);

@@ -142,8 +142,13 @@ describe('StatefulSet controller', () => {
 
   test('an orphan named and labelled as a member is adopted; a pod that stops matching is released', async () => {
     await c.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'adopt-0', namespace: ns, labels: { app: 'adopt' } }, spec: { containers: [{ name: 'c', image: 'nginx:1' }] } });
-    const set = await c.create(STS, statefulSet('adopt', 1));
-    await eventually('adopt-0 adopted', async () => (await c.get(PODS, 'adopt-0', { namespace: ns })).metadata.ownerReferences?.[0]?.uid === set.metadata.uid);
+    // OnDelete: a RollingUpdate would replace the orphan at once, since it has no revision label.
+    const set = await c.create(STS, statefulSet('adopt', 1, { updateStrategy: { type: 'OnDelete' } }));
+    await readyAll('adopt');
+    await eventually('adopt-0 adopted and, being ready, given its identity label', async () => {
+      const p = await c.get(PODS, 'adopt-0', { namespace: ns });
+      return p.metadata.ownerReferences?.[0]?.uid === set.metadata.uid && p.metadata.labels?.['statefulset.kubernetes.io/pod-name'] === 'adopt-0';
+    });
     await c.patch(PODS, 'adopt-0', 'merge', { metadata: { labels: { app: 'elsewhere' } } }, { namespace: ns });
     await eventually('released', async () => (await c.get(PODS, 'adopt-0', { namespace: ns })).metadata.ownerReferences === undefined);
   });
