@@ -31,9 +31,16 @@ export function fnv1_32(bytes: Uint8Array, seed = 0x811c9dc5): number {
   return h >>> 0;
 }
 
+/** Keys sorted at every level, as Go's json.Marshal writes a map (empty values kept). */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  return v;
+}
+
 /** getPatch: the revision data of a set, its template to be replaced wholesale. */
 export function revisionData(set: RevisionOwner): unknown {
-  return { spec: { template: { ...(structuredClone(set.spec.template ?? {}) as object), $patch: 'replace' } } };
+  return sortKeys({ spec: { template: { ...(structuredClone(set.spec.template ?? {}) as object), $patch: 'replace' } } });
 }
 
 /** controller.ComputeHash of a revision: FNV-1 of the data's JSON, then collisionCount's decimal digits. */

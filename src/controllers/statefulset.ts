@@ -13,6 +13,7 @@ import type { Client } from '../client/client.js';
 import { createEventRecorder, type EventRecorder } from '../client/events.js';
 import { logger } from '../util/log.js';
 import { done, requeueAfter, type ControllerContext, type ControllerDef, type Result } from './controller.js';
+import { claimRevisions } from './controller-revision.js';
 import { adoptPod, PODS, releasePod } from './pod-control.js';
 import { completeRollingUpdate, parentAndOrdinal, planStatefulSet, revisionOf, statusNeedsWrite, type Action, type StatefulSet, type StatefulSetStatus } from './statefulset-plan.js';
 import { decideUpdateRevision, equalRevision, revisionsToPrune, sortRevisions, templateOf, type ControllerRevision } from './statefulset-revisions.js';
@@ -102,7 +103,13 @@ async function syncStatefulSet(key: string, ctx: ControllerContext, events: Even
     }
   }
 
-  const revisions = sortRevisions(inNs(CONTROLLER_REVISIONS).filter((r) => controllerOf(r)?.uid === uid) as ControllerRevision[]);
+  // ClaimControllerRevisions: ours that match, orphans adopted once the set is re-read unchanged.
+  const canAdopt = async () => {
+    const fresh = await ctx.client.get(STATEFULSETS, set.metadata.name ?? '', { namespace: ns });
+    if (fresh.metadata.uid !== uid || fresh.metadata.deletionTimestamp) throw new Error(`original StatefulSet ${key} is gone or being deleted`);
+  };
+  const claimed = await claimRevisions(ctx.client, ctx.informer(CONTROLLER_REVISIONS).cache, set, selector, canAdopt);
+  const revisions = sortRevisions(claimed as ControllerRevision[]);
   let collisionCount = set.status?.collisionCount ?? 0;
   const decision = decideUpdateRevision(set as never, revisions, collisionCount);
   let update: ControllerRevision;

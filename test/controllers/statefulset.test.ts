@@ -153,6 +153,17 @@ describe('StatefulSet controller', () => {
     await eventually('released', async () => (await c.get(PODS, 'adopt-0', { namespace: ns })).metadata.ownerReferences === undefined);
   });
 
+  test('an orphan ControllerRevision matching the selector is adopted', async () => {
+    await c.create(REVS, { apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { name: 'radopt-old', namespace: ns, labels: { app: 'radopt' } }, data: { spec: { template: { $patch: 'replace' } } }, revision: 1 } as KubeObject);
+    const set = await c.create(STS, statefulSet('radopt', 1));
+    await eventually('adopted', async () => (await c.get(REVS, 'radopt-old', { namespace: ns })).metadata.ownerReferences?.[0]?.uid === set.metadata.uid);
+    await eventually('the new template got revision 2', async () => {
+      const s = await statusOf('radopt');
+      if (!s.updateRevision) return false;
+      return (await c.get(REVS, s.updateRevision, { namespace: ns }) as { revision?: number }).revision === 2;
+    });
+  });
+
   test('scale down goes from the highest ordinal, one at a time, and keeps the claims', async () => {
     await c.create(STS, statefulSet('down', 3, { volumeClaimTemplates: claimTemplates, podManagementPolicy: 'OrderedReady' }));
     for (let i = 0; i < 3; i++) {
