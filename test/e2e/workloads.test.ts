@@ -109,6 +109,13 @@ spec:
     assert.deepEqual(order, ['web-0', 'web-1', 'web-2']);
     const pvcs = await s.kubectl(['get', 'pvc', '--no-headers']);
     for (const n of [0, 1, 2]) assert.match(pvcs.stdout, new RegExp(`^data-web-${n}\\s+Bound\\s+pvc-`, 'm'));
+    // stable names through the governing headless Service
+    const dns = await until(async () => {
+      const r = await s.kubectl(['exec', 'web-0', '--', 'python3', '-c', 'import socket; print(socket.gethostbyname("web-2.web.default.svc.cluster.local"))']);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.trim();
+    });
+    assert.equal(dns, (await s.kubectl(['get', 'pod', 'web-2', '-o', 'jsonpath={.status.podIP}'])).stdout);
     const id = (await s.kubectl(['exec', 'web-1', '--', 'cat', '/data/id'])).stdout;
     assert.equal(id, 'web-1\n');
     await s.kubectl(['exec', 'web-1', '--', 'sh', '-c', 'echo kept >> /data/id']);
@@ -148,5 +155,21 @@ spec:
     );
     const nodes = (await s.kubectl(['get', 'pods', '-l', 'app=agent', '-o', 'jsonpath={.items[*].spec.nodeName}'])).stdout.split(' ').sort();
     assert.deepEqual(nodes, ['local', 'sim-0', 'sim-1', 'sim-2']);
+  });
+
+  it('a DaemonSet rolls out a new template, keeps its history, and rolls back', async () => {
+    const set = await s.kubectl(['set', 'image', 'ds/agent', 'c=busybox:1.37']);
+    assert.equal(set.code, 0, set.stderr);
+    const status = await s.kubectl(['rollout', 'status', 'ds/agent', '--timeout=90s'], { timeoutMs: 100_000 });
+    assert.equal(status.code, 0, status.stderr);
+    const history = await s.kubectl(['rollout', 'history', 'ds/agent']);
+    assert.match(history.stdout, /^1\s/m);
+    assert.match(history.stdout, /^2\s/m);
+    const undo = await s.kubectl(['rollout', 'undo', 'ds/agent']);
+    assert.equal(undo.code, 0, undo.stderr);
+    await until(async () => {
+      const images = (await s.kubectl(['get', 'pods', '-l', 'app=agent', '-o', 'jsonpath={.items[*].spec.containers[0].image}'])).stdout.split(' ');
+      assert.deepEqual(images, ['busybox', 'busybox', 'busybox', 'busybox']);
+    }, { timeoutMs: 90_000 });
   });
 });
