@@ -8,6 +8,7 @@ import type { ResourceType } from '../api/kinds.js';
 import type { KubeObject } from '../api/types.js';
 import { objectCacheKey } from '../client/cache.js';
 import type { Client } from '../client/client.js';
+import { createEventRecorder, type EventRecorder } from '../client/events.js';
 import { createInformer, type Informer } from '../client/informer.js';
 import { createWorkQueue, type WorkQueue } from '../client/workqueue.js';
 import { realClock, type Clock } from '../util/clock.js';
@@ -44,6 +45,9 @@ export interface ControllerContext {
   /** The informer of a watched resource; throws for a resource the controller does not watch. */
   informer<T extends KubeObject = KubeObject>(rt: ResourceType): Informer<T>;
   clock: Clock;
+  /** This controller's event recorder (source `component`, else its name), made on first use:
+   *  one per running controller, so repeated events fold into counts; flushed on stop(). */
+  readonly events: EventRecorder;
 }
 
 /**
@@ -55,6 +59,8 @@ export interface ControllerContext {
  */
 export interface ControllerDef {
   name: string;
+  /** The events' source component (e.g. `service-lb-controller`); default: name. */
+  component?: string;
   watches: Watch[];
   reconcile(key: string, ctx: ControllerContext): Promise<Result>;
 }
@@ -118,7 +124,15 @@ export function startController(def: ControllerDef, client: Client, opts: Contro
     if (!inf) throw new Error(`controller ${def.name} does not watch ${rt.plural}`);
     return inf as unknown as Informer<T>;
   };
-  const ctx: ControllerContext = { client, informer, clock };
+  let recorder: EventRecorder | undefined;
+  const ctx: ControllerContext = {
+    client,
+    informer,
+    clock,
+    get events() {
+      return (recorder ??= createEventRecorder(client, { component: def.component ?? def.name, clock }));
+    },
+  };
 
   const enqueue = (w: Watch, obj: KubeObject): void => {
     let keys: string | string[] | undefined;
@@ -215,6 +229,10 @@ export function startController(def: ControllerDef, client: Client, opts: Contro
         scheduleIdleCheck();
       }
       await Promise.all(running);
+      if (recorder) {
+        await recorder.flush().catch(() => undefined);
+        recorder.stop();
+      }
     },
     idle() {
       return new Promise<void>((resolve) => {

@@ -14,7 +14,7 @@ import { isStatusError } from '../api/errors.js';
 import type { KubeObject } from '../api/types.js';
 import { NAMESPACE_INDEX } from '../client/cache.js';
 import type { Client } from '../client/client.js';
-import { createEventRecorder, type EventRecorder } from '../client/events.js';
+import type { EventRecorder } from '../client/events.js';
 import { done, type ControllerContext, type ControllerDef, type Result } from './controller.js';
 import { ANN_DEFAULT_CLASS, ANN_DYNAMICALLY_PROVISIONED, ANN_SELECTED_NODE, claimClass } from './pv-binder-plan.js';
 import { NODES, PVCS, PVS, STORAGE_CLASSES } from './pv-binder.js';
@@ -88,14 +88,9 @@ function podClaimKeys(o: KubeObject): string[] {
 /** The local-path provisioner definition, for startController. */
 export function createLocalPathProvisioner(opts: LocalPathOptions): ControllerDef {
   const removeDir = opts.removeDir ?? ((path: string) => rm(path, { recursive: true, force: true }));
-  const recorders = new WeakMap<Client, EventRecorder>();
-  const recorderFor = (ctx: ControllerContext): EventRecorder => {
-    let r = recorders.get(ctx.client);
-    if (!r) recorders.set(ctx.client, (r = createEventRecorder(ctx.client, { component: `${LOCAL_PATH_PROVISIONER}_skiff`, clock: ctx.clock })));
-    return r;
-  };
   return {
     name: 'local-path-provisioner',
+    component: `${LOCAL_PATH_PROVISIONER}_skiff`,
     watches: [
       { rt: PVCS, keyOf: (o) => `claim:${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}` },
       { rt: PODS, keyOf: podClaimKeys },
@@ -104,7 +99,7 @@ export function createLocalPathProvisioner(opts: LocalPathOptions): ControllerDe
       { rt: NODES, keyOf: () => undefined },
     ],
     async reconcile(key, ctx) {
-      if (key.startsWith('claim:')) return provision(key.slice(6), ctx, recorderFor(ctx), opts.baseDir);
+      if (key.startsWith('claim:')) return provision(key.slice(6), ctx, ctx.events, opts.baseDir);
       if (key.startsWith('volume:')) return reclaim(key.slice(7), ctx, removeDir);
       return done();
     },

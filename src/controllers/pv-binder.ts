@@ -13,7 +13,7 @@ import { isStatusError } from '../api/errors.js';
 import { resourceFor } from '../api/kinds.js';
 import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/client.js';
-import { createEventRecorder, type EventRecorder } from '../client/events.js';
+import type { EventRecorder } from '../client/events.js';
 import { done, type ControllerContext, type ControllerDef, type Result } from './controller.js';
 import {
   ANN_BETA_STORAGE_CLASS, ANN_BETA_STORAGE_PROVISIONER, ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_DYNAMICALLY_PROVISIONED,
@@ -48,14 +48,9 @@ function volumeKeys(o: KubeObject): string[] {
 
 /** A new PV binder definition, for startController (holds an event recorder per client). */
 export function createPVBinderController(): ControllerDef {
-  const recorders = new WeakMap<Client, EventRecorder>();
-  const recorderFor = (ctx: ControllerContext): EventRecorder => {
-    let r = recorders.get(ctx.client);
-    if (!r) recorders.set(ctx.client, (r = createEventRecorder(ctx.client, { component: PV_BINDER_COMPONENT, clock: ctx.clock })));
-    return r;
-  };
   return {
     name: 'persistentvolume-binder',
+    component: PV_BINDER_COMPONENT,
     watches: [
       { rt: PVCS, keyOf: claimKeys },
       { rt: PVS, keyOf: volumeKeys },
@@ -65,7 +60,7 @@ export function createPVBinderController(): ControllerDef {
       { rt: NODES, keyOf: () => undefined },
     ],
     async reconcile(key, ctx) {
-      const s = new Sync(ctx, recorderFor(ctx));
+      const s = new Sync(ctx, ctx.events);
       if (key.startsWith('claim:')) return s.syncClaim(key.slice(6));
       if (key.startsWith('volume:')) return s.syncVolume(key.slice(7));
       return done();

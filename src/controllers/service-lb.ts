@@ -10,8 +10,6 @@ import type { Service } from 'kubernetes-types/core/v1.js';
 import { isStatusError } from '../api/errors.js';
 import { resourceFor } from '../api/kinds.js';
 import type { KubeObject } from '../api/types.js';
-import type { Client } from '../client/client.js';
-import { createEventRecorder, type EventRecorder } from '../client/events.js';
 import { cidrContains, formatIpv4, parseIpv4, parseIpv4Cidr, type Ipv4Cidr } from '../util/ipv4-cidr.js';
 import { done, type ControllerContext, type ControllerDef } from './controller.js';
 
@@ -98,22 +96,13 @@ function nodeAddresses(ctx: ControllerContext): string[] {
   return out;
 }
 
-const recorders = new WeakMap<Client, EventRecorder>();
-function recorderFor(client: Client): EventRecorder {
-  let r = recorders.get(client);
-  if (!r) {
-    r = createEventRecorder(client, { component: 'service-lb-controller' });
-    recorders.set(client, r);
-  }
-  return r;
-}
-
 /** The controller; `pool` is `--lb-pool` (unset: the nodes' own addresses). */
 export function createServiceLbController(opts: { pool?: string } = {}): ControllerDef {
   const pool = opts.pool ? parseIpv4Cidr(opts.pool) : undefined;
   if (opts.pool && !pool) throw new Error(`--lb-pool ${JSON.stringify(opts.pool)} is not an IPv4 CIDR`);
   return {
     name: 'service-lb-controller',
+    component: 'service-lb-controller',
     watches: [
       // any LoadBalancer Service's change can free or take a port or address another one wants
       { rt: services, keyOf: (o) => ((o as Service).spec?.type === 'LoadBalancer' || ingressIPs(o as Service).length ? ALL : `${o.metadata?.namespace}/${o.metadata?.name}`) },
@@ -141,18 +130,18 @@ export function createServiceLbController(opts: { pool?: string } = {}): Control
     } else {
       const plan = planLoadBalancer(svc, ctx.informer(services).cache.list() as Service[], pool, nodeAddresses(ctx));
       if ('pending' in plan) {
-        recorderFor(ctx.client).event(svc as KubeObject, 'Warning', 'AllocationFailed', `Failed to allocate a load balancer address: ${plan.pending}`);
+        ctx.events.event(svc as KubeObject, 'Warning', 'AllocationFailed', `Failed to allocate a load balancer address: ${plan.pending}`);
         want = [];
       } else want = plan.ingress;
     }
     if (JSON.stringify(current) === JSON.stringify(want)) return;
-    if (want.length > 0) recorderFor(ctx.client).event(svc as KubeObject, 'Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer');
+    if (want.length > 0) ctx.events.event(svc as KubeObject, 'Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer');
     try {
       await ctx.client.patch(services, name, 'merge', { status: { loadBalancer: { ingress: want.length ? want : null } } }, { namespace, subresource: 'status' });
     } catch (e) {
       if (isStatusError(e, 'NotFound')) return;
       throw e;
     }
-    if (want.length > 0) recorderFor(ctx.client).event(svc as KubeObject, 'Normal', 'EnsuredLoadBalancer', 'Ensured load balancer');
+    if (want.length > 0) ctx.events.event(svc as KubeObject, 'Normal', 'EnsuredLoadBalancer', 'Ensured load balancer');
   }
 }
